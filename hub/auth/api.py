@@ -1,0 +1,3 @@
+from flask_openapi3 import APIBlueprint
+
+api = APIBlueprint("auth", __name__)

@@ -1,0 +1,166 @@
+"""HubError and its subclasses, each with a stable `code`, and the one handler that turns
+them into RFC 9457 problem+json. Nothing else in the hub knows HTTP status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from flask import Flask, Response, g, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class HubError(Exception):
+    """A failure a caller can act on. `detail` says what was wrong and what to do."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+    # How the audit log classes this failure: `denied` (a refusal) or `failed`.
+    outcome: ClassVar[str] = "failed"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None, code: str | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+        if code:
+            self.code = code  # a more specific stable code for the same status
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class ConfigurationError(HubError):
+    """The hub cannot start: an invalid setting, key, agreement or contract file."""
+
+    code = "configuration_error"
+    title = "The hub is misconfigured"
+
+
+class InvalidRequest(HubError):
+    status = 400
+    code = "invalid_request"
+    title = "The request is not valid"
+
+
+class Unauthenticated(HubError):
+    status = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+    outcome = "denied"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{self.detail}"'}
+
+
+class Forbidden(HubError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+    outcome = "denied"
+
+
+class NotFound(HubError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class MethodNotAllowed(HubError):
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+
+
+class Conflict(HubError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(HubError):
+    status = 413
+    code = "payload_too_large"
+    title = "The request body is too large"
+
+
+class UnsupportedMediaType(HubError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class ValidationFailed(HubError):
+    status = 422
+    code = "validation_failed"
+    title = "The request did not pass validation"
+
+
+class ServiceUnavailable(HubError):
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
+_HTTP_EXCEPTIONS: dict[int, type[HubError]] = {
+    400: InvalidRequest,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+def problem_response(error: HubError) -> Response:
+    body = {
+        "type": f"https://hub.example/problems/{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "code": error.code,
+        "detail": error.detail,
+        **error.extra,
+    }
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
+    response.headers.update(error.headers())
+    # The audit hook reads these to record why the request failed.
+    g.error_code = error.code
+    g.error_outcome = error.outcome
+    return response
+
+
+def from_http_exception(exc: HTTPException) -> HubError:
+    kind = _HTTP_EXCEPTIONS.get(exc.code or 500, HubError)
+    detail = {
+        404: "No such resource. See /openapi.json for the hub's API.",
+        405: f"This resource does not accept that method. Allowed: {', '.join(getattr(exc, 'valid_methods', None) or [])}.",
+        413: "The request body is larger than the hub accepts.",
+    }.get(exc.code or 0, exc.description or "The request could not be handled.")
+    return kind(detail)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HubError)
+    def _hub_error(error: HubError):
+        return problem_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return problem_response(from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # The trace goes to the server log; the caller gets a request id to quote, never a trace.
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(
+            HubError("Something went wrong on our side. Quote the request_id to the hub's operators.")
+        )

@@ -1,0 +1,90 @@
+"""One Settings object, read from HUB_* environment variables and validated at start.
+
+Tests build `Settings(...)` with overrides and pass it to `create_app`; nothing reads
+`os.environ` after this module has built the object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="forbid", frozen=True)
+
+    # `demo` generates missing keys into instance/; `production` refuses to start without them.
+    mode: Literal["demo", "production"] = "demo"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    policies_dir: Path = PROJECT_ROOT / "policies"
+    contracts_dir: Path = PROJECT_ROOT / "contracts"
+
+    # OAuth / tokens. The issuer defaults to the served address.
+    issuer: str | None = None
+    audience: str = "hub-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    # PEM text or a path to a PEM file (RSA private key, RS256).
+    token_signing_key: str | None = None
+    token_signing_key_file: Path | None = None
+
+    # Audit log: Ed25519 private key, PEM text or file.
+    audit_signing_key: str | None = None
+    audit_signing_key_file: Path | None = None
+    audit_origin: str | None = None
+
+    # Pseudonymisation master key: at least 32 bytes, hex text or a file holding raw bytes.
+    pseudonym_master_key: str | None = None
+    pseudonym_master_key_file: Path | None = None
+
+    redis_url: str | None = None
+    max_upload_bytes: int = 2 * 1024**3
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.mode == "production":
+            missing = [
+                name
+                for name, text, path in (
+                    ("HUB_TOKEN_SIGNING_KEY", self.token_signing_key, self.token_signing_key_file),
+                    ("HUB_AUDIT_SIGNING_KEY", self.audit_signing_key, self.audit_signing_key_file),
+                    (
+                        "HUB_PSEUDONYM_MASTER_KEY",
+                        self.pseudonym_master_key,
+                        self.pseudonym_master_key_file,
+                    ),
+                )
+                if not text and not path
+            ]
+            if missing:
+                raise ValueError(
+                    "production mode needs its keys: set "
+                    + ", ".join(f"{m} (or {m}_FILE)" for m in missing)
+                )
+            if not self.database_url:
+                raise ValueError("production mode needs HUB_DATABASE_URL (a PostgreSQL URL)")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'hub.sqlite3'}"
+
+    @property
+    def effective_issuer(self) -> str:
+        return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_audit_origin(self) -> str:
+        if self.audit_origin:
+            return self.audit_origin
+        return self.effective_issuer.split("://", 1)[-1] + "/audit"

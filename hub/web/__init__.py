@@ -1,0 +1,1 @@
+"""Later issues build this stage; see DESIGN.md."""

@@ -1,0 +1,171 @@
+"""Fixtures shared by every test.
+
+Every test that takes `app` (or `engine`) runs twice: on a fresh SQLite file and on a fresh
+PostgreSQL database cloned from a migrated template. PostgreSQL comes from
+HUB_TEST_DATABASE_URL (default: the server on 127.0.0.1:5432); `make test` makes sure one
+answers. In CI (CI=true) a PostgreSQL test that cannot run fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hub import db
+from hub.settings import PROJECT_ROOT, Settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _pem(key) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture(scope="session")
+def test_keys() -> dict[str, str]:
+    """Keys made once per run: generating RSA keys per test would only slow the suite."""
+    return {
+        "token_signing_key": _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        "audit_signing_key": _pem(ed25519.Ed25519PrivateKey.generate()),
+        "pseudonym_master_key": os.urandom(32).hex(),
+    }
+
+
+class PostgresServer:
+    """A reachable server and a migrated template database to clone per test."""
+
+    def __init__(self, url: str):
+        self.admin_url = make_url(db.normalise_url(url))
+        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        self.template = f"hub_tmpl_{uuid.uuid4().hex[:10]}"
+        self.created: list[str] = []
+
+    def url_for(self, name: str) -> str:
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def create_template(self) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.template}"'))
+        engine = db.make_engine(self.url_for(self.template))
+        db.upgrade(engine)
+        engine.dispose()
+
+    def clone(self) -> str:
+        name = f"hub_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self.created.append(name)
+        return self.url_for(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        for name in [*self.created, self.template]:
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    url = os.environ.get("HUB_TEST_DATABASE_URL", DEFAULT_PG)
+    server = PostgresServer(url)
+    try:
+        with server.admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        message = f"PostgreSQL at {server.admin_url.render_as_string()} does not answer: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (in CI a PostgreSQL test may not be skipped)")
+        pytest.skip(message)
+    server.create_template()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "hub.sqlite3"
+        engine = db.make_engine(f"sqlite:///{path}")
+        db.upgrade(engine)
+        engine.dispose()
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.clone()
+    yield url
+    server.drop(make_url(url).database)
+    server.created.remove(make_url(url).database)
+
+
+def make_settings(tmp_path, database_url: str | None, keys: dict[str, str], **overrides) -> Settings:
+    values = {
+        "mode": "demo",
+        "instance_path": tmp_path / "instance",
+        "database_url": database_url,
+        "host": "127.0.0.1",
+        "port": 8000,
+        "policies_dir": PROJECT_ROOT / "policies",
+        "contracts_dir": PROJECT_ROOT / "contracts",
+        **keys,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, test_keys) -> Settings:
+    return make_settings(tmp_path, database_url, test_keys)
+
+
+@pytest.fixture
+def app(settings):
+    from hub.agreements import sync_to_database
+    from hub.app import create_app
+
+    app = create_app(settings)
+    with app.app_context():
+        sync_to_database()
+    yield app
+    db.get_engine(app).dispose()
+
+
+@pytest.fixture
+def engine(app):
+    return db.get_engine(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_skipped_in_ci: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if IN_CI and report.skipped:
+        _skipped_in_ci.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_in_ci:
+        print("\nIn CI no test may be skipped; skipped:\n  " + "\n  ".join(_skipped_in_ci))
+        session.exitstatus = 1
