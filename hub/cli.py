@@ -21,8 +21,8 @@ def build_app(**overrides):
         settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        fail(f"invalid setting {where.upper() and 'HUB_' + where.upper() if where != 'settings' else where}: {first['msg']}")
+        field = "_".join(str(part) for part in first.get("loc", ()))
+        fail(f"invalid setting {'HUB_' + field.upper() if field else ''}: {first['msg']}")
     try:
         return create_app(settings)
     except ConfigurationError as exc:
@@ -48,10 +48,45 @@ def db_group() -> None:
 def db_upgrade() -> None:
     """Apply migrations, then load partners and agreements into the database."""
     app = build_app()
+    prepare_database(app)
+    click.echo(f"database at revision {db.current_revision(db.get_engine(app))}")
+
+
+def prepare_database(app) -> None:
+    """Migrate and load the policies into the database; both are idempotent."""
     with app.app_context():
         db.upgrade(db.get_engine())
         agreements.sync_to_database()
-    click.echo(f"database at revision {db.current_revision(db.get_engine(app))}")
+
+
+@main.command("serve")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, help="Threads per worker.")
+def serve_command(workers: int, threads: int) -> None:
+    """Serve the hub on HUB_HOST:HUB_PORT."""
+    from hub.serve import serve
+
+    app = build_app()
+    prepare_database(app)
+    settings = app.extensions["hub.settings"]
+    serve(app, host=settings.host, port=settings.port, workers=workers, threads=threads)
+
+
+@main.command("demo")
+@click.option("--no-serve", is_flag=True, help="Prepare everything, print it, and exit.")
+def demo_command(no_serve: bool) -> None:
+    """Prepare instance/, the database and the demo clients, then serve."""
+    from hub.demo import ensure_demo_clients, introduction
+    from hub.serve import serve
+
+    app = build_app(mode="demo")
+    prepare_database(app)
+    settings = app.extensions["hub.settings"]
+    with app.app_context():
+        clients_file, clients = ensure_demo_clients(settings.instance_path / "demo-clients.json")
+    click.echo(introduction(settings, clients_file, clients))
+    if not no_serve:
+        serve(app, host=settings.host, port=settings.port)
 
 
 main.add_command(auth.cli)
