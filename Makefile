@@ -1,0 +1,80 @@
+# The hub's build, test and run commands. `make demo` and `make test` work on a fresh Debian
+# machine with Python 3.11; CI runs `make test` (through .ci/run) in a fresh clone.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when pyproject.toml changes: each stamp is newer than pyproject.toml once
+# its install has succeeded.
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help demo test lint docker-lint migration bench clean chromium
+
+help:
+	@echo "make demo         install into .venv and run the hub with demo data on http://$${HUB_HOST:-127.0.0.1}:$${HUB_PORT:-8000}"
+	@echo "make test         install test tools, lint, make sure PostgreSQL answers, run the whole suite"
+	@echo "make lint         ruff check ."
+	@echo "make docker-lint  hadolint docker/Dockerfile and check docker/compose.yaml against the compose spec"
+	@echo "make migration    regenerate the initial Alembic revision from hub/db/models.py"
+	@echo "make bench        run every bench/*.py"
+	@echo "make clean        remove .venv and caches, stop the test PostgreSQL cluster"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e .
+	touch $@
+
+# The test install includes the plain one, so it renews both stamps.
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[test]'
+	touch $(STAMP) $@
+
+demo: $(STAMP)
+	$(BIN)/hub demo
+
+test: $(TEST_STAMP) chromium
+	$(MAKE) lint
+	$(MAKE) docker-lint
+	url="$$(scripts/ensure-test-postgres)"; \
+	echo "HUB_TEST_DATABASE_URL=$$url"; \
+	HUB_TEST_DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the end-to-end tests (Playwright drives /usr/bin/chromium).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	scripts/apt-install chromium
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+docker-lint: $(TEST_STAMP)
+	$(BIN)/hadolint docker/Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
+
+migration: $(STAMP)
+	$(BIN)/python scripts/regen-initial-migration.py
+
+bench: $(STAMP)
+	@shopt -s nullglob; ran=0; \
+	for script in bench/*.py; do \
+		echo "bench: $(BIN)/python $$script"; \
+		$(BIN)/python "$$script"; \
+		ran=$$((ran + 1)); \
+	done; \
+	echo "bench: ran $$ran benchmark(s)"
+
+clean:
+	-scripts/ensure-test-postgres --stop
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
