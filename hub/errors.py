@@ -24,7 +24,9 @@ class HubError(Exception):
     # How the audit log classes this failure: `denied` (a refusal) or `failed`.
     outcome: ClassVar[str] = "failed"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None, code: str | None = None):
+    def __init__(
+        self, detail: str, *, extra: dict[str, Any] | None = None, code: str | None = None
+    ):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra or {}
@@ -55,7 +57,9 @@ class Unauthenticated(HubError):
     outcome = "denied"
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{self.detail}"'}
+        return {
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{self.detail}"'
+        }
 
 
 class Forbidden(HubError):
@@ -140,9 +144,10 @@ def problem_response(error: HubError) -> Response:
 
 def from_http_exception(exc: HTTPException) -> HubError:
     kind = _HTTP_EXCEPTIONS.get(exc.code or 500, HubError)
+    allowed = ", ".join(getattr(exc, "valid_methods", None) or [])
     detail = {
         404: "No such resource. See /openapi.json for the hub's API.",
-        405: f"This resource does not accept that method. Allowed: {', '.join(getattr(exc, 'valid_methods', None) or [])}.",
+        405: f"This resource does not accept that method. Allowed: {allowed}.",
         413: "The request body is larger than the hub accepts.",
     }.get(exc.code or 0, exc.description or "The request could not be handled.")
     return kind(detail)
@@ -162,5 +167,7 @@ def init_app(app: Flask) -> None:
         # The trace goes to the server log; the caller gets a request id to quote, never a trace.
         log.exception("unhandled error", exc_info=exc)
         return problem_response(
-            HubError("Something went wrong on our side. Quote the request_id to the hub's operators.")
+            HubError(
+                "Something went wrong on our side. Quote the request_id to the hub's operators."
+            )
         )

@@ -54,7 +54,9 @@ def _load_private_key(name: str, data: bytes, kind: type):
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"{name}: not a PEM private key without a password") from exc
     if not isinstance(key, kind):
-        raise ConfigurationError(f"{name}: expected a {kind.__name__.removesuffix('PrivateKey')} key")
+        raise ConfigurationError(
+            f"{name}: expected a {kind.__name__.removesuffix('PrivateKey')} key"
+        )
     return key
 
 
@@ -105,9 +107,7 @@ def load_keys(settings: Settings) -> Keys:
         "HUB_AUDIT_SIGNING_KEY", settings.audit_signing_key, settings.audit_signing_key_file
     ) or _generated(settings, "audit-signing.pem", _new_ed25519)
     return Keys(
-        token_signing_key=_load_private_key(
-            "HUB_TOKEN_SIGNING_KEY", token_pem, rsa.RSAPrivateKey
-        ),
+        token_signing_key=_load_private_key("HUB_TOKEN_SIGNING_KEY", token_pem, rsa.RSAPrivateKey),
         audit_signing_key=_load_private_key(
             "HUB_AUDIT_SIGNING_KEY", audit_pem, ed25519.Ed25519PrivateKey
         ),

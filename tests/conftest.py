@@ -110,7 +110,9 @@ def database_url(request, tmp_path) -> Iterator[str]:
     server.created.remove(make_url(url).database)
 
 
-def make_settings(tmp_path, database_url: str | None, keys: dict[str, str], **overrides) -> Settings:
+def make_settings(
+    tmp_path, database_url: str | None, keys: dict[str, str], **overrides
+) -> Settings:
     values = {
         "mode": "demo",
         "instance_path": tmp_path / "instance",

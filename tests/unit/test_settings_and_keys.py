@@ -10,7 +10,12 @@ from hub.settings import Settings
 
 def test_production_refuses_to_start_without_keys(tmp_path):
     with pytest.raises(ValidationError) as info:
-        Settings(_env_file=None, mode="production", instance_path=tmp_path, database_url="postgresql://x/y")
+        Settings(
+            _env_file=None,
+            mode="production",
+            instance_path=tmp_path,
+            database_url="postgresql://x/y",
+        )
     message = str(info.value)
     for name in ("HUB_TOKEN_SIGNING_KEY", "HUB_AUDIT_SIGNING_KEY", "HUB_PSEUDONYM_MASTER_KEY"):
         assert name in message
