@@ -1,17 +1,37 @@
-"""STUB (being written): the append-only Merkle audit log."""
-
-import click
+"""The append-only audit log: every request to /api/ and /oauth/token is one event, a leaf of
+an RFC 6962 Merkle tree whose roots the hub signs as C2SP checkpoints.
+"""
 
 from hub.audit.api import api
+from hub.audit.checkpoint import (
+    InvalidNote,
+    parse_and_verify_note,
+    sign_checkpoint,
+    verifier_key,
+)
+from hub.audit.cli import cli
+from hub.audit.events import Actor, NewEvent, leaf_bytes
+from hub.audit.hook import init_app, note
+from hub.audit.log import EventFilter, append, ensure_checkpoint, read_events
+from hub.audit.verify import VerificationFailed, Verified, verify_log
 
-
-def init_app(app, settings):
-    pass
-
-
-@click.group("audit")
-def cli():
-    """Read and verify the audit log."""
-
-
-__all__ = ["api", "cli", "init_app"]
+__all__ = [
+    "Actor",
+    "EventFilter",
+    "InvalidNote",
+    "NewEvent",
+    "VerificationFailed",
+    "Verified",
+    "api",
+    "append",
+    "cli",
+    "ensure_checkpoint",
+    "init_app",
+    "leaf_bytes",
+    "note",
+    "parse_and_verify_note",
+    "read_events",
+    "sign_checkpoint",
+    "verifier_key",
+    "verify_log",
+]

@@ -1,3 +1,284 @@
-from flask_openapi3 import APIBlueprint
+"""HTTP: the events (for IG officers and admins), and what anyone needs to check the log
+without trusting the hub: the signed checkpoint, the public key, inclusion and consistency
+proofs. Hashes in JSON are hex; the checkpoint note carries its root in base64, as C2SP says.
+"""
 
-api = APIBlueprint("audit", __name__)
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import Response, current_app
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import AwareDatetime, BaseModel, Field
+
+from hub import db, errors
+from hub.audit import merkle
+from hub.audit.checkpoint import key_id, raw_public_key, verifier_key
+from hub.audit.events import canonical_json, format_time, row_document
+from hub.audit.hook import EXTENSION, note
+from hub.audit.log import (
+    EventFilter,
+    LogCorrupted,
+    current_size,
+    ensure_checkpoint,
+    leaf_b64,
+    leaf_hashes,
+    read_events,
+)
+
+api = APIBlueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    abp_tags=[Tag(name="audit", description="The append-only, verifiable audit log.")],
+)
+
+READ = "audit.read"
+VERIFY = "audit.verify"
+BEARER = [{"bearer": []}]
+
+
+class EventsQuery(BaseModel):
+    actor: str | None = Field(None, max_length=64, description="The caller's client id.")
+    partner: str | None = Field(None, max_length=64, description="The caller's partner id.")
+    action: str | None = Field(None, max_length=100, description="e.g. dataset.upload")
+    outcome: Literal["allowed", "denied", "failed"] | None = None
+    since: AwareDatetime | None = Field(None, description="Events at or after this time.")
+    until: AwareDatetime | None = Field(None, description="Events before this time.")
+    from_index: int | None = Field(None, ge=0, description="Events at or after this index.")
+    limit: int = Field(100, ge=1, le=1000)
+    cursor: str | None = Field(
+        None, max_length=200, description="The previous page's next_cursor, with the same filters."
+    )
+
+
+class ActorOut(BaseModel):
+    client: str | None
+    partner: str | None
+    roles: list[str]
+
+
+class EventOut(BaseModel):
+    index: int
+    time: str = Field(description="RFC 3339, UTC, microseconds.")
+    request_id: str
+    actor: ActorOut | None
+    action: str
+    resource: str
+    outcome: Literal["allowed", "denied", "failed"]
+    reason: str
+    details: dict[str, Any]
+    leaf: str = Field(description="Base64 of the canonical leaf bytes (RFC 6962 leaf input).")
+    leaf_hash: str = Field(description="Hex of SHA-256(0x00 || leaf).")
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null at the end."
+    )
+
+
+class PublicKeyOut(BaseModel):
+    origin: str
+    key_id: str = Field(description="Hex of the 4-byte signed-note key id.")
+    verifier_key: str = Field(description="<name>+<hex key id>+<base64(0x01 || Ed25519 key)>")
+    public_key_pem: str
+
+
+class InclusionQuery(BaseModel):
+    index: int = Field(ge=0)
+    size: int | None = Field(None, ge=1, description="Tree size; the current size if omitted.")
+
+
+class InclusionOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    root: str
+    proof: list[str]
+
+
+class ConsistencyQuery(BaseModel):
+    old_size: int = Field(ge=1)
+    new_size: int | None = Field(None, ge=1, description="The current size if omitted.")
+
+
+class ConsistencyOut(BaseModel):
+    old_size: int
+    new_size: int
+    old_root: str
+    new_root: str
+    proof: list[str]
+
+
+def _filters_digest(where: EventFilter) -> str:
+    values = {k: format_time(v) if isinstance(v, datetime) else v for k, v in vars(where).items()}
+    return hashlib.sha256(canonical_json(values)).hexdigest()[:16]
+
+
+def _encode_cursor(after: int, digest: str) -> str:
+    raw = json.dumps({"after": after, "f": digest}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str, digest: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+        after, given = value["after"], value["f"]
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise errors.InvalidRequest(
+            "`cursor` is not one this API gave out: pass a page's next_cursor unchanged."
+        ) from exc
+    if not isinstance(after, int) or after < -1:
+        raise errors.InvalidRequest("`cursor` is not one this API gave out.")
+    if given != digest:
+        raise errors.InvalidRequest(
+            "`cursor` belongs to a query with other filters: repeat the same filters, "
+            "or start again without a cursor."
+        )
+    return after
+
+
+def _authorise(resource: str) -> None:
+    from hub import agreements, auth  # at request time: both sit above audit
+
+    identity = auth.current_identity()
+    agreements.enforce(agreements.decide(identity, READ, resource))
+
+
+@api.get("/events", responses={200: EventPage}, security=BEARER)
+def list_events(query: EventsQuery):
+    """Audit events in index order, filtered; for IG officers and admins (`audit.read`)."""
+    note(action=READ, resource="audit/events")
+    _authorise("audit/events")
+    where = EventFilter(
+        actor=query.actor,
+        partner=query.partner,
+        action=query.action,
+        outcome=query.outcome,
+        since=query.since,
+        until=query.until,
+        from_index=query.from_index,
+    )
+    digest = _filters_digest(where)
+    after = _decode_cursor(query.cursor, digest) if query.cursor else None
+    with db.read_only() as session:
+        rows = read_events(session, where, after=after, limit=query.limit + 1)
+        more = len(rows) > query.limit
+        items = [
+            EventOut(**row_document(row), leaf=leaf_b64(row), leaf_hash=row.leaf_hash)
+            for row in rows[: query.limit]
+        ]
+    note(
+        details={
+            "filters": sorted(k for k, v in vars(where).items() if v is not None),
+            "returned": len(items),
+        }
+    )
+    next_cursor = _encode_cursor(items[-1].index, digest) if more else None
+    return EventPage(items=items, next_cursor=next_cursor).model_dump(mode="json")
+
+
+def _signing():
+    origin = current_app.extensions[EXTENSION].origin
+    return origin, current_app.extensions["hub.keys"].audit_signing_key
+
+
+def _corrupted() -> errors.HubError:
+    return errors.HubError(
+        "The audit log failed its own integrity check; the hub's operators must run "
+        "`hub audit verify`.",
+        code="audit_log_corrupted",
+    )
+
+
+@api.get(
+    "/checkpoint",
+    responses={
+        200: {
+            "description": "A C2SP tlog-checkpoint signed note (Ed25519) for the current size.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def get_checkpoint():
+    """The signed checkpoint of the log at its current size (C2SP tlog-checkpoint)."""
+    note(action=VERIFY, resource="audit/checkpoint")
+    origin, key = _signing()
+    try:
+        stored = ensure_checkpoint(None, origin=origin, private_key=key)
+    except (LogCorrupted, LookupError) as exc:
+        raise _corrupted() from exc
+    note(details={"size": stored.size})
+    return Response(stored.note, mimetype="text/plain")
+
+
+@api.get("/public-key", responses={200: PublicKeyOut})
+def get_public_key():
+    """The key that signs checkpoints, as a signed-note verifier key and as PEM."""
+    from cryptography.hazmat.primitives import serialization
+
+    note(action=VERIFY, resource="audit/public-key")
+    origin, key = _signing()
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return PublicKeyOut(
+        origin=origin,
+        key_id=key_id(origin, raw_public_key(key)).hex(),
+        verifier_key=verifier_key(origin, key),
+        public_key_pem=pem.decode("ascii"),
+    ).model_dump()
+
+
+def _hashes(size: int | None) -> tuple[int, list[bytes]]:
+    with db.read_only() as session:
+        current = current_size(session)
+        wanted = current if size is None else size
+        if wanted > current:
+            raise errors.NotFound(f"The log holds {current} events; no tree of size {wanted} yet.")
+        try:
+            return wanted, leaf_hashes(session, wanted)
+        except LookupError as exc:
+            raise _corrupted() from exc
+
+
+@api.get("/proof/inclusion", responses={200: InclusionOut})
+def get_inclusion_proof(query: InclusionQuery):
+    """An RFC 9162 inclusion proof for the event at `index` in the tree of `size`."""
+    note(action=VERIFY, resource="audit/proof/inclusion")
+    size, hashes = _hashes(query.size)
+    if query.index >= size:
+        raise errors.NotFound(f"No event {query.index} in a tree of size {size}.")
+    proof = merkle.inclusion_proof_from_hashes(query.index, size, hashes)
+    return InclusionOut(
+        index=query.index,
+        size=size,
+        leaf_hash=hashes[query.index].hex(),
+        root=merkle.root_from_hashes(hashes[:size]).hex(),
+        proof=[p.hex() for p in proof],
+    ).model_dump()
+
+
+@api.get("/proof/consistency", responses={200: ConsistencyOut})
+def get_consistency_proof(query: ConsistencyQuery):
+    """An RFC 9162 consistency proof between the trees of `old_size` and `new_size`."""
+    note(action=VERIFY, resource="audit/proof/consistency")
+    new_size, hashes = _hashes(query.new_size)
+    if query.old_size > new_size:
+        raise errors.InvalidRequest("`old_size` must not exceed `new_size`.")
+    proof = merkle.consistency_proof_from_hashes(query.old_size, new_size, hashes)
+    return ConsistencyOut(
+        old_size=query.old_size,
+        new_size=new_size,
+        old_root=merkle.root_from_hashes(hashes[: query.old_size]).hex(),
+        new_root=merkle.root_from_hashes(hashes).hex(),
+        proof=[p.hex() for p in proof],
+    ).model_dump()

@@ -1,0 +1,164 @@
+"""Audit events and their canonical leaf bytes.
+
+A leaf is the canonical JSON of an event: keys sorted, UTF-8, no insignificant whitespace,
+non-ASCII characters as themselves. Every field of the leaf is also a column of
+`audit_events`, so `verify` can rebuild the bytes from the columns and compare.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+OUTCOMES = ("allowed", "denied", "failed")
+
+# Column widths of audit_events: values are cut to fit before they are hashed, so the leaf
+# and the columns always agree.
+MAX_ACTION = 100
+MAX_RESOURCE = 500
+MAX_REASON = 1000
+MAX_REQUEST_ID = 64
+MAX_ACTOR_FIELD = 64
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds: 2026-01-31T09:15:02.000123Z."""
+    if moment.utcoffset() is None:
+        raise ValueError("audit times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    client: str | None
+    partner: str | None
+    roles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: Any) -> Actor | None:
+        """An Actor from an Identity, a dict {client, partner, roles}, an Actor or None.
+
+        An actor with no client, no partner and no roles is no actor: null in the leaf.
+        """
+        if value is None:
+            return None
+        if isinstance(value, Actor):
+            actor = value
+        elif isinstance(value, dict):
+            actor = cls(value.get("client"), value.get("partner"), tuple(value.get("roles") or ()))
+        else:  # an auth Identity, duck-typed: audit depends on nothing of ours but db
+            actor = cls(value.client_id, value.partner, tuple(value.roles))
+        client = _cut(actor.client, MAX_ACTOR_FIELD) or None
+        partner = _cut(actor.partner, MAX_ACTOR_FIELD) or None
+        roles = tuple(sorted({str(role) for role in actor.roles}))
+        if client is None and partner is None and not roles:
+            return None
+        return cls(client, partner, roles)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"client": self.client, "partner": self.partner, "roles": list(self.roles)}
+
+
+def _cut(value: Any, limit: int) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:limit]
+
+
+def normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Details as they will read back from the JSON column: canonical JSON, parsed again."""
+    if not details:
+        return {}
+    if not isinstance(details, dict):
+        raise TypeError("audit details must be a JSON object")
+    return json.loads(canonical_json(details))
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append. `append` gives it its index and, if it has none, its time."""
+
+    action: str
+    resource: str
+    outcome: str
+    reason: str = ""
+    request_id: str = ""
+    actor: Actor | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    time: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        object.__setattr__(self, "action", _cut(self.action, MAX_ACTION) or "")
+        object.__setattr__(self, "resource", _cut(self.resource, MAX_RESOURCE) or "")
+        object.__setattr__(self, "reason", _cut(self.reason, MAX_REASON) or "")
+        object.__setattr__(self, "request_id", _cut(self.request_id, MAX_REQUEST_ID) or "")
+        object.__setattr__(self, "actor", Actor.of(self.actor))
+        object.__setattr__(self, "details", normalise_details(self.details))
+        if self.time is not None:
+            # The database keeps microseconds; so does the leaf.
+            object.__setattr__(self, "time", self.time.astimezone(UTC))
+
+
+def leaf_document(
+    *,
+    index: int,
+    time: datetime,
+    request_id: str,
+    actor: Actor | None,
+    action: str,
+    resource: str,
+    outcome: str,
+    reason: str,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "index": index,
+        "time": format_time(time),
+        "request_id": request_id,
+        "actor": actor.as_json() if actor else None,
+        "action": action,
+        "resource": resource,
+        "outcome": outcome,
+        "reason": reason,
+        "details": details,
+    }
+
+
+def leaf_bytes(**fields: Any) -> bytes:
+    """The canonical leaf bytes of an event; keyword arguments as `leaf_document`."""
+    return canonical_json(leaf_document(**fields))
+
+
+def row_document(row: Any) -> dict[str, Any]:
+    """The leaf document rebuilt from an `AuditEvent` row's columns."""
+    return leaf_document(
+        index=row.index,
+        time=row.time,
+        request_id=row.request_id,
+        actor=Actor.of(
+            {"client": row.actor_client, "partner": row.actor_partner, "roles": row.actor_roles}
+        ),
+        action=row.action,
+        resource=row.resource,
+        outcome=row.outcome,
+        reason=row.reason,
+        details=row.details or {},
+    )
+
+
+def row_leaf_bytes(row: Any) -> bytes:
+    return canonical_json(row_document(row))

@@ -1,0 +1,194 @@
+"""Appending to and reading the log.
+
+`append` takes the next index by incrementing the single `audit_head` row with an upsert
+(`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`), which locks that row until the
+transaction ends: on PostgreSQL concurrent appends queue on the row lock, on SQLite on the
+database lock (the engine begins every transaction with BEGIN IMMEDIATE). The event is
+inserted in the same transaction, so indexes are gap-free and never reused.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, select, text
+from sqlmodel import Session
+
+from hub import db
+from hub.audit import merkle
+from hub.audit.checkpoint import sign_checkpoint
+from hub.audit.events import NewEvent, leaf_bytes, now
+from hub.db.models import AuditCheckpoint, AuditEvent, AuditHead
+
+_NEXT_INDEX = text(
+    "INSERT INTO audit_head (id, size) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET size = audit_head.size + 1 "
+    "RETURNING size"
+)
+
+
+def append(target: Session | Engine | None, event: NewEvent) -> int:
+    """Append one event and return its index.
+
+    Given an Engine (or None: the current app's), the append is its own short transaction,
+    committed before this returns: use that for the request hook, so that an event is
+    recorded even when the request's own work rolled back. Given a Session, the append joins
+    that session's transaction (the head row stays locked until it ends).
+    """
+    if isinstance(target, Session):
+        return _append(target, event)
+    with db.unit_of_work(target) as session:
+        return _append(session, event)
+
+
+def _append(session: Session, event: NewEvent) -> int:
+    size = session.execute(_NEXT_INDEX).scalar_one()
+    index = size - 1
+    # The time is taken under the lock, so that times never go backwards along the indexes.
+    moment = event.time or now()
+    leaf = leaf_bytes(
+        index=index,
+        time=moment,
+        request_id=event.request_id,
+        actor=event.actor,
+        action=event.action,
+        resource=event.resource,
+        outcome=event.outcome,
+        reason=event.reason,
+        details=event.details,
+    )
+    actor = event.actor
+    session.add(
+        AuditEvent(
+            index=index,
+            time=moment,
+            request_id=event.request_id,
+            actor_client=actor.client if actor else None,
+            actor_partner=actor.partner if actor else None,
+            actor_roles=list(actor.roles) if actor else [],
+            action=event.action,
+            resource=event.resource,
+            outcome=event.outcome,
+            reason=event.reason,
+            details=event.details,
+            leaf=leaf,
+            leaf_hash=merkle.leaf_hash(leaf).hex(),
+        )
+    )
+    session.flush()
+    return index
+
+
+def current_size(session: Session) -> int:
+    size = session.execute(select(AuditHead.size).where(AuditHead.id == 1)).scalar_one_or_none()
+    return size or 0
+
+
+def leaf_hashes(session: Session, size: int) -> list[bytes]:
+    """The leaf hashes of the first `size` events, in index order."""
+    rows = session.execute(
+        select(AuditEvent.leaf_hash).where(AuditEvent.index < size).order_by(AuditEvent.index)
+    ).scalars()
+    hashes = [bytes.fromhex(h) for h in rows]
+    if len(hashes) != size:
+        raise LookupError(f"the log should hold {size} events but {len(hashes)} were found")
+    return hashes
+
+
+def tree_root(session: Session, size: int) -> bytes:
+    return merkle.root_from_hashes(leaf_hashes(session, size))
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    actor: str | None = None
+    partner: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    from_index: int | None = None
+
+
+def read_events(
+    session: Session, where: EventFilter, *, after: int | None = None, limit: int = 100
+) -> list[AuditEvent]:
+    """Events matching `where`, in index order, with an index above `after`."""
+    query = select(AuditEvent).order_by(AuditEvent.index).limit(limit)
+    if where.actor is not None:
+        query = query.where(AuditEvent.actor_client == where.actor)
+    if where.partner is not None:
+        query = query.where(AuditEvent.actor_partner == where.partner)
+    if where.action is not None:
+        query = query.where(AuditEvent.action == where.action)
+    if where.outcome is not None:
+        query = query.where(AuditEvent.outcome == where.outcome)
+    if where.since is not None:
+        query = query.where(AuditEvent.time >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEvent.time < where.until)
+    if where.from_index is not None:
+        query = query.where(AuditEvent.index >= where.from_index)
+    if after is not None:
+        query = query.where(AuditEvent.index > after)
+    return list(session.execute(query).scalars())
+
+
+def iter_events(session: Session, *, batch: int = 1000) -> Iterator[AuditEvent]:
+    """Every event in index order, a batch at a time (for verify over large logs)."""
+    after = -1
+    while True:
+        rows = read_events(session, EventFilter(), after=after, limit=batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].index
+        for row in rows:  # keep memory flat over large logs
+            session.expunge(row)
+
+
+def leaf_b64(row: AuditEvent) -> str:
+    return base64.b64encode(row.leaf).decode("ascii")
+
+
+class LogCorrupted(Exception):
+    """The stored log disagrees with itself: a checkpoint's root is not the tree's root."""
+
+
+def _insert_ignoring_conflict(session: Session, model, **values) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    session.execute(statement)
+
+
+def ensure_checkpoint(
+    engine: Engine | None, *, origin: str, private_key: Ed25519PrivateKey
+) -> AuditCheckpoint:
+    """The stored checkpoint for the log's current size, signed now if there is none yet.
+
+    A size is signed once: a second signature for a size would only ever repeat the first
+    (Ed25519 is deterministic), and a differing root means the log was altered, which raises
+    LogCorrupted rather than signing it.
+    """
+    with db.unit_of_work(engine) as session:
+        size = current_size(session)
+        root = tree_root(session, size).hex()
+        stored = session.get(AuditCheckpoint, size)
+        if stored is None:
+            note = sign_checkpoint(
+                origin=origin, size=size, root=bytes.fromhex(root), private_key=private_key
+            )
+            _insert_ignoring_conflict(
+                session, AuditCheckpoint, size=size, root=root, note=note, created_at=now()
+            )
+            stored = session.get(AuditCheckpoint, size, populate_existing=True)
+        if stored is None or stored.root != root:
+            raise LogCorrupted(f"the checkpoint for size {size} does not match the log's root")
+        return stored
