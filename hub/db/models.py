@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -79,13 +79,15 @@ class AuditHead(SQLModel, table=True):
     __tablename__ = "audit_head"
 
     id: int = Field(default=1, primary_key=True)
-    size: int = 0
+    size: int = Field(default=0, sa_type=BigInteger)
 
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
 
-    index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    index: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     time: datetime = Field(index=True)
     request_id: str = Field(max_length=64)
     actor_client: str | None = Field(default=None, index=True, max_length=64)
@@ -104,7 +106,9 @@ class AuditEvent(SQLModel, table=True):
 class AuditCheckpoint(SQLModel, table=True):
     __tablename__ = "audit_checkpoints"
 
-    size: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    size: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
     root: str = Field(max_length=64)
     note: str
     created_at: datetime = Field(default_factory=utcnow)

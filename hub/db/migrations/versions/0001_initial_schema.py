@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 04:36:18.003357
+Create Date: 2026-11-23 05:10:22.379632
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,14 +32,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_agreements_agreement_id'), ['agreement_id'], unique=False)
 
     op.create_table('audit_checkpoints',
-    sa.Column('size', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('size', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('root', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('size')
     )
     op.create_table('audit_events',
-    sa.Column('index', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('index', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('time', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('actor_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
@@ -63,7 +63,7 @@ def upgrade() -> None:
 
     op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('partners',
