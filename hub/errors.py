@@ -56,9 +56,19 @@ class Unauthenticated(HubError):
     title = "Authentication required"
     outcome = "denied"
 
+    def __init__(self, detail: str, *, credentials_given: bool = True, **kwargs):
+        super().__init__(detail, **kwargs)
+        self.credentials_given = credentials_given
+
     def headers(self) -> dict[str, str]:
+        # RFC 6750 section 3.1: a request with no credentials gets a bare challenge.
+        if not self.credentials_given:
+            return {"WWW-Authenticate": 'Bearer realm="hub"'}
+        description = self.detail.replace('"', "'")
         return {
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{self.detail}"'
+            "WWW-Authenticate": (
+                f'Bearer realm="hub", error="invalid_token", error_description="{description}"'
+            )
         }
 
 

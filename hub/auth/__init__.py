@@ -1,18 +1,43 @@
-"""STUB (being written): OAuth 2.0 authorization server, clients, JWT access tokens."""
+"""OAuth 2.0 authorization server for machine clients, JWT access tokens, and who is calling.
 
-import click
+Clients get tokens at POST /oauth/token (client credentials); routes learn the caller with
+`current_identity()` or `@require(...)`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
 
 from hub.auth.api import api
-from hub.auth.identity import Identity
+from hub.auth.bearer import current_identity, require
+from hub.auth.cli import cli
+from hub.auth.clients import create_client, list_clients, revoke_client
+from hub.auth.identity import ROLES, Identity
+from hub.auth.server import create_server
+from hub.auth.state import EXTENSION, AuthState
+from hub.auth.tokens import TokenConfig
+from hub.settings import Settings
 
 
-def init_app(app, settings):
-    pass
+def init_app(app: Flask, settings: Settings) -> None:
+    tokens = TokenConfig.create(
+        issuer=settings.effective_issuer,
+        audience=settings.audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+        private_key=app.extensions["hub.keys"].token_signing_key,
+    )
+    app.extensions[EXTENSION] = AuthState(tokens=tokens, server=create_server(tokens))
 
 
-@click.group("clients")
-def cli():
-    """Manage OAuth clients."""
-
-
-__all__ = ["Identity", "api", "cli", "init_app"]
+__all__ = [
+    "ROLES",
+    "Identity",
+    "api",
+    "cli",
+    "create_client",
+    "current_identity",
+    "init_app",
+    "list_clients",
+    "require",
+    "revoke_client",
+]

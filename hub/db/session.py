@@ -38,9 +38,12 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def read_only(engine: Engine | None = None) -> Iterator[Session]:
-    """A session for reads; never commits."""
+    """A session for reads; never commits. Objects it loaded stay readable after the block."""
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         try:
             yield session
         finally:
+            # Detach before ending the transaction, so that rows read here keep their values
+            # instead of being expired by the rollback.
+            session.expunge_all()
             session.rollback()

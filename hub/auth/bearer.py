@@ -1,0 +1,88 @@
+"""Who is calling: the Bearer access token of the current request, checked every time."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, request
+
+from hub.auth import notes
+from hub.auth.clients import find_client
+from hub.auth.identity import Identity
+from hub.auth.state import auth_state
+from hub.auth.tokens import RENEW_HINT, TokenRejected, verify_access_token
+from hub.errors import Forbidden, Unauthenticated
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise Unauthenticated(
+            "This request needs an access token: get one from POST /oauth/token "
+            "and send it as `Authorization: Bearer <token>`.",
+            credentials_given=False,
+        )
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(
+            "Send the access token as `Authorization: Bearer <token>`; "
+            "get one from POST /oauth/token."
+        )
+    return token
+
+
+def _identity_from(claims: dict[str, Any]) -> Identity:
+    # The token alone is not enough: a client revoked a second ago must be refused now.
+    client = find_client(claims["client_id"])
+    if client is None or client.revoked_at is not None:
+        raise Unauthenticated(
+            "The client this access token was issued to has been revoked: ask the hub's "
+            "operators for a new client."
+        )
+    if client.partner_id != claims["partner"]:
+        raise Unauthenticated(f"The client now belongs to another partner: {RENEW_HINT}.")
+    # Roles the client has lost since the token was issued no longer count.
+    roles = frozenset(claims["roles"]) & frozenset(client.roles)
+    return Identity(client_id=client.client_id, partner=client.partner_id, roles=roles)
+
+
+def current_identity() -> Identity:
+    """The verified caller of this request, or `Unauthenticated` saying what to do."""
+    if "identity" in g:
+        return g.identity
+    token = _bearer_token()
+    try:
+        claims = verify_access_token(token, config=auth_state().tokens)
+    except TokenRejected as rejected:
+        raise Unauthenticated(rejected.reason[:1].upper() + rejected.reason[1:] + ".") from rejected
+    identity = _identity_from(claims)
+    g.identity = identity
+    notes.caller(identity)
+    return identity
+
+
+def require(*roles: str) -> Callable:
+    """Route decorator: a verified caller, holding one of `roles` if any are named.
+
+    What a caller may do with which data is for `agreements.decide`; this only checks who
+    is calling and in what capacity.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            identity = current_identity()
+            if roles and not identity.has_role(*roles):
+                raise Forbidden(
+                    f"This needs an access token with one of the roles {', '.join(roles)}; "
+                    "ask for it in the scope at /oauth/token, or ask the hub's operators "
+                    "to give the client that role."
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
