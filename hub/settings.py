@@ -46,7 +46,12 @@ class Settings(BaseSettings):
     pseudonym_master_key_file: Path | None = None
 
     redis_url: str | None = None
-    max_upload_bytes: int = 2 * 1024**3
+    # Where uploads are spooled before processing. Workers on other machines need the same
+    # folder (a shared volume) when HUB_REDIS_URL spreads jobs across machines.
+    spool_dir: Path | None = None
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    # Worker threads in the server process when no HUB_REDIS_URL is set.
+    ingest_threads: int = Field(default=2, ge=1, le=32)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -78,6 +83,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.instance_path / 'hub.sqlite3'}"
+
+    @property
+    def effective_spool_dir(self) -> Path:
+        return self.spool_dir or self.instance_path / "spool"
 
     @property
     def effective_issuer(self) -> str:
