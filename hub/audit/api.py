@@ -146,18 +146,18 @@ def _decode_cursor(cursor: str, digest: str) -> int:
     return after
 
 
-def _authorise(resource: str) -> None:
+def _authorise() -> None:
     from hub import agreements, auth  # at request time: both sit above audit
 
     identity = auth.current_identity()
-    agreements.enforce(agreements.decide(identity, READ, resource))
+    agreements.enforce(agreements.decide(identity, READ, agreements.Resource(kind="audit")))
 
 
 @api.get("/events", responses={200: EventPage}, security=BEARER)
 def list_events(query: EventsQuery):
     """Audit events in index order, filtered; for IG officers and admins (`audit.read`)."""
     note(action=READ, resource="audit/events")
-    _authorise("audit/events")
+    _authorise()
     where = EventFilter(
         actor=query.actor,
         partner=query.partner,

@@ -1,10 +1,62 @@
-"""STUB (being written): ODCS v3 contracts."""
+"""Data contracts: ODCS v3 YAML under contracts/<provider kind>/<dataset>.yaml.
 
-from hub.contracts.api import api
+Load and check them, compile each to a pandera schema (row checks) and a Great Expectations
+suite (dataset checks), and validate a dataset into a `Report` that never quotes identifiers.
+"""
 
+from hub.contracts.compile_dataset import compile_expectation_suite
+from hub.contracts.compile_rows import compile_row_schema
+from hub.contracts.loader import ContractProblems, check_contracts, load_contracts, one_line
+from hub.contracts.model import (
+    GENERALISATIONS,
+    IDENTIFIER_KINDS,
+    PROVIDER_KINDS,
+    Column,
+    Contract,
+    QualityRule,
+)
+from hub.contracts.report import ColumnProblem, DatasetCheck, Report, RowFailure, validate
+from hub.contracts.source import (
+    Problem,
+    YamlDocument,
+    YamlSyntaxError,
+    display_path,
+    duplicate_keys,
+    pydantic_problems,
+    read_yaml,
+)
+from hub.contracts.state import current_contracts, init_app
 
-def init_app(app, settings):
-    pass
+__all__ = [
+    "GENERALISATIONS",
+    "IDENTIFIER_KINDS",
+    "PROVIDER_KINDS",
+    "Column",
+    "ColumnProblem",
+    "Contract",
+    "ContractProblems",
+    "DatasetCheck",
+    "Problem",
+    "QualityRule",
+    "Report",
+    "RowFailure",
+    "YamlDocument",
+    "YamlSyntaxError",
+    "api",
+    "check_contracts",
+    "compile_expectation_suite",
+    "compile_row_schema",
+    "current_contracts",
+    "display_path",
+    "duplicate_keys",
+    "init_app",
+    "load_contracts",
+    "one_line",
+    "pydantic_problems",
+    "read_yaml",
+    "validate",
+]
 
-
-__all__ = ["api", "init_app"]
+# Last, after every name above: the API module reaches for hub.agreements, which loads
+# contracts through this package and imports those names.
+from hub.contracts.api import api  # noqa: E402
