@@ -28,11 +28,12 @@ def test_ci_runs_exactly_make_test():
     assert others == [], f".ci/run should only cd to the repo root and run `make test`: {others}"
 
 
-def test_readme_quick_start_begins_with_make_demo_then_make_test():
+def test_readme_opens_with_make_demo_then_make_test():
     readme = (PROJECT_ROOT / "README.md").read_text()
-    quick_start = readme.split("## Quick start", 1)[1]
-    block = re.search(r"```[a-z]*\n(.*?)```", quick_start, re.DOTALL)
-    assert block, "the Quick start section needs a code block"
+    # The first lines after the title: a newcomer sees the two commands before anything else.
+    opening = readme.split("\n", 1)[1].lstrip()
+    block = re.match(r"```[a-z]*\n(.*?)```", opening, re.DOTALL)
+    assert block, "the README should open, under its title, with the two commands"
     commands = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines()]
     commands = [c for c in commands if c]
     assert commands[:2] == ["make demo", "make test"]
