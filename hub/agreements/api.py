@@ -95,8 +95,8 @@ class AgreementList(BaseModel):
 @api.get("/agreements", responses={200: AgreementList})
 def list_agreements():
     """The agreements the caller's organisation is party to (every one, for admins)."""
-    identity = auth.current_identity()
     audit.note(action="agreement.list", resource=Resource(kind="agreement").label)
+    identity = auth.current_identity()
     policies = current_policies()
     enforce(decide(identity, "agreement.list", Resource(kind="agreement"), policies=policies))
     items = []
@@ -115,9 +115,9 @@ def list_agreements():
 @api.get("/agreements/<id>", responses={200: AgreementOut})
 def read_agreement(path: AgreementPath):
     """One agreement with its datasets: the whole record, or the part that concerns the caller."""
-    identity = auth.current_identity()
     resource = Resource(kind="agreement", agreement_id=path.id)
     audit.note(action="agreement.read", resource=resource.label)
+    identity = auth.current_identity()
     policies = current_policies()
     agreement = policies.agreements.get(path.id)
     if agreement is None:

@@ -135,9 +135,9 @@ def read_contract(path: ContractPath):
     Admins, IG officers of a party to an agreement that shares the dataset, and uploaders of
     the partner that provides it may read it.
     """
-    identity = auth.current_identity()
     resource = agreements.Resource(kind="contract", dataset=path.dataset)
     audit.note(action="contract.read", resource=resource.label)
+    identity = auth.current_identity()
     contract = current_contracts().get(path.dataset)
     if contract is None:
         raise NotFound(
