@@ -9,6 +9,7 @@ that compile). Every problem names the file, the line and the fix; nothing is sk
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -139,6 +140,26 @@ def check_contracts(contracts_dir: Path) -> tuple[dict[str, Contract], list[Prob
 
 
 def check_contract_file(path: Path) -> tuple[Contract | None, list[Problem]]:
+    # Checking a contract against the ODCS JSON Schema is the slow part of starting an app;
+    # a file whose bytes have not changed gives the same answer, so each process checks it
+    # once (hub worker threads, gunicorn workers and the test suite build many apps).
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return _check_contract_file(path)
+    contract, problems = _check_contract_file_cached(path, digest)
+    return contract, list(problems)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_contract_file_cached(
+    path: Path, _digest: str
+) -> tuple[Contract | None, tuple[Problem, ...]]:
+    contract, problems = _check_contract_file(path)
+    return contract, tuple(problems)
+
+
+def _check_contract_file(path: Path) -> tuple[Contract | None, list[Problem]]:
     try:
         document = read_yaml(path)
     except YamlSyntaxError as exc:
