@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from hub.contracts.model import (
     COLUMN_PROPERTIES,
     CONTRACT_PROPERTIES,
+    DEFAULT_MAX_INVALID_FRACTION,
     GENERALISATIONS,
     IDENTIFIER_KINDS,
     LOGICAL_TYPES,
@@ -290,7 +291,7 @@ class _ContractReader:
                 f"set `id: {path.stem}` or rename the file to {odcs.id}.yaml",
             )
         top = self._custom(["customProperties"], odcs.customProperties, CONTRACT_PROPERTIES)
-        fraction = top.get("maxInvalidFraction", 0)
+        fraction = top.get("maxInvalidFraction", DEFAULT_MAX_INVALID_FRACTION)
         if not 0 <= fraction <= 1:
             self.problem(
                 ["customProperties"],

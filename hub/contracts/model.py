@@ -6,7 +6,7 @@ typed reading of it that the compilers and the API use. Hub-specific facts come 
 
 contract level  personalData, specialCategory, criminalOffenceData (true|false),
                 maxInvalidFraction (0..1: the share of rows that may fail row checks and be
-                set aside before the whole upload is rejected; default 0)
+                set aside before the whole upload is rejected; default 0.05)
 property level  identifierKind (nhs_number|upn|pnc_id|postcode|person_name|date_of_birth),
                 pseudonymise (true|false), generalise (year_month|year|postcode_district|
                 postcode_sector)
@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from open_data_contract_standard.model import OpenDataContractStandard
+
+# Valid rows publish and invalid ones are reported, unless more than this share failed.
+DEFAULT_MAX_INVALID_FRACTION = 0.05
 
 PROVIDER_KINDS = ("police", "council", "nhs", "school")
 IDENTIFIER_KINDS = ("nhs_number", "upn", "pnc_id", "postcode", "person_name", "date_of_birth")
