@@ -103,7 +103,8 @@ def _optional(test: Test) -> Test:
     """Empty cells pass: whether a value must be there is the `required` check's business."""
 
     def check(series: pd.Series) -> pd.Series:
-        empty = series == ""
+        # The parse stage gives None for a missing cell; a hand-built frame may hold "".
+        empty = series.isna() | (series == "")
         return empty | test(series).fillna(False).astype(bool)
 
     return check
@@ -117,7 +118,11 @@ def _string_checks(column: Column) -> list[tuple[str, str, Test]]:
             (
                 "pattern",
                 f"does not match {column.pattern}",
-                _optional(lambda s: s.str.contains(pattern, regex=True)),
+                # search() rather than str.contains: the same semantics (JSON Schema patterns
+                # are unanchored), without pandas' warning about groups in the pattern.
+                _optional(
+                    lambda s: s.map(lambda v: isinstance(v, str) and bool(pattern.search(v)))
+                ),
             )
         )
     if column.min_length is not None:

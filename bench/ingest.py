@@ -1,0 +1,273 @@
+"""Whole ingest against a plain COPY of the same CSV, on PostgreSQL, in one run.
+
+Generates N rows (default 1,000,000) of police contacts: incidents with a PNC ID, an NHS
+number, a name, a date of birth, a postcode and an LSOA, all valid by their check digits.
+Then, against a fresh database on the same server:
+
+  (a) COPY: psycopg streams the CSV into an equivalent table (every column text);
+  (b) hub:  `hub serve` and one `hub worker` (Redis queue) run as real processes; the file is
+      sent to POST /api/v1/agreements/.../uploads as an uploader would, and the clock stops
+      when GET /api/v1/uploads/{id} says `published`.
+
+The worker's peak RSS is its VmHWM from /proc (the worker and any child it forks).
+The last line is JSON: rows, copy_rows_per_s, hub_rows_per_s, ratio (hub time / COPY time),
+peak_rss_mb. Goals (issue 3): ratio <= 2.0 and peak RSS <= 500 MB at 1,000,000 rows; at
+5,000,000 rows a peak RSS no more than 10% above that at 1,000,000.
+
+    .venv/bin/python bench/ingest.py [--rows N] [--database-url URL] [--redis-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import requests
+from sqlalchemy.engine import make_url
+
+from hub.pseudonymise import nhs_check_digit, pnc_check_character
+
+AGREEMENT = "early-intervention-young-people"
+DATASET = "police-contacts"
+PARTNER = "northshire-police"
+HEADER = [
+    "contact_id", "pnc_id", "nhs_number", "forename", "surname", "date_of_birth", "postcode",
+    "gender", "ethnicity", "contact_date", "contact_role", "offence_group", "weapon_involved",
+    "lsoa_code",
+]  # fmt: skip
+FORENAMES = "Aaliyah Ben Chloe Daniel Ella Finley Grace Harry Isla Jack Kai Layla Mason".split()
+SURNAMES = "Smith Jones Taylor Brown Williams Wilson Patel Khan O'Neill Robinson Wright".split()
+LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters a postcode's inward code may end with
+DISTRICTS = ["NE1", "NE2", "NE4", "NE6", "NE8", "NE12", "NE15", "NE23", "SR1", "SR4", "DH1"]
+ROLES = ["victim", "suspect", "witness", "missing_person", "person_of_concern"]
+OFFENCES = ["Violence against the person", "Robbery", "Theft offences", "Drug offences",
+            "Criminal damage and arson", "Public order offences", ""]  # fmt: skip
+
+
+def _nhs_number(rng: random.Random) -> str:
+    while True:
+        first9 = f"999{rng.randrange(1_000_000):06d}"
+        check = nhs_check_digit(first9)
+        if check is not None:
+            return first9 + check
+
+
+def _pnc_id(rng: random.Random) -> str:
+    year = rng.randrange(2005, 2025)
+    serial = rng.randrange(1, 9_999_999)
+    return f"{year}/{serial:07d}{pnc_check_character(year, serial)}"
+
+
+def _postcode(rng: random.Random) -> str:
+    inward = f"{rng.randrange(10)}{rng.choice(LETTERS)}{rng.choice(LETTERS)}"
+    return f"{rng.choice(DISTRICTS)} {inward}"
+
+
+def write_contacts(path: Path, rows: int, seed: int = 2026) -> None:
+    rng = random.Random(seed)
+    # A person appears several times: the population is a fifth of the rows.
+    people = [
+        (
+            _pnc_id(rng) if rng.random() < 0.6 else "",
+            _nhs_number(rng) if rng.random() < 0.7 else "",
+            rng.choice(FORENAMES),
+            rng.choice(SURNAMES),
+            (date(2005, 1, 1) + timedelta(days=rng.randrange(6000))).isoformat(),
+            _postcode(rng),
+            rng.choice(["male", "female", "unknown"]),
+            rng.choice(["Asian", "Black", "Mixed", "White", "Other", "Not stated"]),
+        )
+        for _ in range(max(1, rows // 5))
+    ]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(HEADER)
+        start = date(2025, 12, 1)
+        for n in range(rows):
+            person = rng.choice(people)
+            out.writerow(
+                [
+                    f"NP-{n:09d}",
+                    *person,
+                    (start + timedelta(days=rng.randrange(365))).isoformat(),
+                    rng.choice(ROLES),
+                    rng.choice(OFFENCES),
+                    rng.choice(["true", "false"]),
+                    f"E01{rng.randrange(8000, 9999):06d}",
+                ]
+            )
+
+
+def plain_copy(url: str, csv_path: Path) -> float:
+    with psycopg.connect(url, autocommit=False) as conn:
+        columns = ", ".join(f'"{c}" text' for c in HEADER)
+        conn.execute(f"CREATE TABLE bench_copy ({columns})")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur, open(csv_path, "rb") as source:
+            with cur.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while block := source.read(1024 * 1024):
+                    copy.write(block)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """VmHWM of a process and its descendants (a worker may fork per job)."""
+    peak = 0
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+        todo.extend(int(c) for c in children)
+    return peak / 1024
+
+
+def hub_ingest(url: str, redis_url: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
+    hub = str(Path(sys.executable).with_name("hub"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(
+        HUB_INSTANCE_PATH=str(workdir / "instance"),
+        HUB_DATABASE_URL=url,
+        HUB_REDIS_URL=redis_url,
+        HUB_PORT=str(port),
+    )
+    subprocess.run([hub, "db", "upgrade"], env=env, check=True, capture_output=True)
+    made = subprocess.run(
+        [hub, "clients", "add", "--name", "bench", "--partner", PARTNER, "--role", "uploader",
+         "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    client = json.loads(made.stdout)
+    log = open(workdir / "hub.log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen([hub, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([hub, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    peak = 0.0
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the hub did not start; see {workdir / 'hub.log'}")
+            time.sleep(0.2)
+        token = requests.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client["client_id"], client["client_secret"]),
+            timeout=10,
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+        started = time.perf_counter()
+        with open(csv_path, "rb") as body:
+            answer = requests.post(
+                f"{base}/api/v1/agreements/{AGREEMENT}/datasets/{DATASET}/uploads",
+                data=body,
+                headers=headers,
+                timeout=3600,
+            )
+        if answer.status_code not in (200, 202):
+            raise SystemExit(f"upload refused: {answer.status_code} {answer.text[:500]}")
+        location = base + answer.headers["Location"]
+        while True:
+            peak = max(peak, _peak_rss_mb(worker.pid))
+            status = requests.get(location, headers=headers, timeout=30).json()
+            if status["status"] in ("published", "rejected", "failed"):
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        peak = max(peak, _peak_rss_mb(worker.pid))
+        if status["status"] != "published":
+            raise SystemExit(f"the upload ended {status['status']}: {json.dumps(status)[:2000]}")
+        return elapsed, peak
+    finally:
+        for process in (worker, server):
+            process.terminate()
+        for process in (worker, server):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "HUB_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+        help="a PostgreSQL server where the benchmark may create a database",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    args = parser.parse_args()
+
+    admin_url = make_url(args.database_url).set(drivername="postgresql")
+    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
+    bench_url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+            workdir = Path(tmp)
+            csv_path = workdir / "contacts.csv"
+            t = time.perf_counter()
+            write_contacts(csv_path, args.rows)
+            size_mb = csv_path.stat().st_size / 1e6
+            took = time.perf_counter() - t
+            print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {took:.1f} s")
+            copy_s = plain_copy(bench_url, csv_path)
+            print(f"plain COPY:  {copy_s:8.2f} s  {args.rows / copy_s:12,.0f} rows/s")
+            hub_s, peak = hub_ingest(bench_url, args.redis_url, csv_path, workdir)
+            print(f"hub ingest:  {hub_s:8.2f} s  {args.rows / hub_s:12,.0f} rows/s  (to published)")
+            print(f"worker peak RSS: {peak:.0f} MB")
+            print(
+                json.dumps(
+                    {
+                        "rows": args.rows,
+                        "copy_rows_per_s": round(args.rows / copy_s),
+                        "hub_rows_per_s": round(args.rows / hub_s),
+                        "ratio": round(hub_s / copy_s, 2),
+                        "peak_rss_mb": round(peak),
+                    }
+                )
+            )
+    finally:
+        with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
