@@ -47,8 +47,9 @@ test: $(TEST_STAMP) chromium
 	$(MAKE) lint
 	$(MAKE) docker-lint
 	url="$$(scripts/ensure-test-postgres)"; \
-	echo "HUB_TEST_DATABASE_URL=$$url"; \
-	HUB_TEST_DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+	redis="$$(scripts/ensure-test-redis)"; \
+	echo "HUB_TEST_DATABASE_URL=$$url HUB_TEST_REDIS_URL=$$redis"; \
+	HUB_TEST_DATABASE_URL="$$url" HUB_TEST_REDIS_URL="$$redis" $(BIN)/pytest $(PYTEST_ARGS)
 
 # Debian's Chromium for the end-to-end tests (Playwright drives /usr/bin/chromium).
 chromium:
@@ -76,5 +77,6 @@ bench: $(STAMP)
 
 clean:
 	-scripts/ensure-test-postgres --stop
+	-scripts/ensure-test-redis --stop
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-results
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hub import agreements, audit, auth, db
+from hub import agreements, audit, auth, db, ingest
 from hub.errors import ConfigurationError
 
 
@@ -92,3 +92,5 @@ def demo_command(no_serve: bool) -> None:
 main.add_command(auth.cli)
 main.add_command(agreements.cli)
 main.add_command(audit.cli)
+main.add_command(ingest.upload_cli)
+main.add_command(ingest.worker_cli)

@@ -6,6 +6,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from hub import db
+from hub.ingest import start_background
 
 
 class HubServer(BaseApplication):
@@ -32,6 +33,9 @@ class HubServer(BaseApplication):
         # Runs in each worker after the fork: connections opened by the parent (migrations,
         # sync) must not be shared between processes.
         db.get_engine(self.application).dispose(close=False)
+        # Each worker runs its own ingest threads and recovery (HUB_REDIS_URL moves the
+        # processing to `hub worker` processes instead).
+        start_background(self.application)
         return self.application
 
 

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     pseudonym_master_key_file: Path | None = None
 
     redis_url: str | None = None
+    # The RQ queue `hub worker` processes read uploads from (with HUB_REDIS_URL).
+    ingest_queue: str = Field(default="hub-ingest", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
     # Where uploads are spooled before processing. Workers on other machines need the same
     # folder (a shared volume) when HUB_REDIS_URL spreads jobs across machines.
     spool_dir: Path | None = None

@@ -97,6 +97,23 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis for the job queue tests: HUB_TEST_REDIS_URL (`make test` makes sure one answers)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError as exc:
+        message = f"Redis at {url} does not answer: {exc}"
+        if IN_CI:
+            pytest.fail(message + " (in CI a Redis test may not be skipped)")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file, copied for each test: cheaper than migrating each time."""
     path = tmp_path_factory.mktemp("sqlite-template") / "hub.sqlite3"

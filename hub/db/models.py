@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -54,7 +54,31 @@ class AgreementRecord(SQLModel, table=True):
 
 
 class Upload(SQLModel, table=True):
+    """One file a partner sent for one dataset under one agreement, and what became of it.
+
+    Status: received -> processing -> published | rejected | failed; later withdrawn or
+    replaced. The file's rows live in the dataset table and are visible only while the
+    upload is `published` (hub/ingest, docs/SEAMS.md).
+    """
+
     __tablename__ = "uploads"
+    __table_args__ = (
+        # The same bytes are processed once per agreement, dataset and partner while an upload
+        # of them is live: a second submit finds the first (hub.ingest.service.submit_upload).
+        Index(
+            "uq_uploads_live_sha256",
+            "agreement_id",
+            "dataset",
+            "partner_id",
+            "sha256",
+            unique=True,
+            sqlite_where=text("status IN ('received', 'processing', 'published')"),
+            postgresql_where=text("status IN ('received', 'processing', 'published')"),
+        ),
+        # An Idempotency-Key names one upload per client, whatever became of it.
+        UniqueConstraint("client_id", "idempotency_key", name="uq_uploads_client_idempotency"),
+        Index("ix_uploads_status_heartbeat", "status", "heartbeat_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     agreement_id: str = Field(index=True, max_length=100)
@@ -63,14 +87,28 @@ class Upload(SQLModel, table=True):
     client_id: str = Field(max_length=64)
     status: str = Field(default="received", max_length=16)
     sha256: str = Field(max_length=64, index=True)
-    size_bytes: int = 0
+    size_bytes: int = Field(default=0, sa_type=BigInteger)
     media_type: str = Field(default="text/csv", max_length=100)
+    # As the sender named it; shown back to the sender only.
+    filename: str | None = Field(default=None, max_length=255)
     idempotency_key: str | None = Field(default=None, max_length=200)
     replaces: str | None = Field(default=None, max_length=36)
+    replaced_by: str | None = Field(default=None, max_length=36)
+    # The request that submitted it, so the pipeline's audit events can be traced to it.
+    request_id: str | None = Field(default=None, max_length=64)
     counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     report: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    # Why it ended rejected, failed or withdrawn: a sentence for the sender, never a value.
+    cause: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)  # received
     updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    # The lease of the worker processing it: a heartbeat older than the lease means the
+    # worker died, and recovery retries the upload (hub.ingest.lifecycle).
+    worker_id: str | None = Field(default=None, max_length=64)
+    heartbeat_at: datetime | None = None
+    attempts: int = 0
 
 
 class AuditHead(SQLModel, table=True):

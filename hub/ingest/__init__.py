@@ -1,14 +1,35 @@
 """The ingest stage: parse -> validate -> pseudonymise -> stage -> publish (see DESIGN.md).
 
 Parsing (hub/ingest/parse.py): a spooled file on disk in, DataFrame chunks of text with
-the sender's row numbers out, in bounded memory.
+the sender's row numbers out, in bounded memory. The pipeline (pipeline.py) takes an upload
+from `received` to `published` or `rejected`; service.py holds the use cases the API and CLI
+call; jobs.py runs uploads in worker threads or, with HUB_REDIS_URL, `hub worker` processes.
 """
 
+from .api import api
+from .background import prepare_ingest, start_background, stop_background
+from .cli import upload_cli
+from .jobs import embedded_runner, enqueue, run_upload_job, use_app_for_jobs
+from .lifecycle import recover_stale_uploads
+from .loaders import PostgresLoader, SqliteLoader, loader_for
 from .parse import DEFAULT_CHUNK_SIZE, ROW, ParsedFeed, parse_file
 from .parse_errors import ParseError
 from .parse_format import CSV, NDJSON, PARQUET, detect_format
 from .parse_header import HeaderMap, map_header, normalise_column_name
+from .pipeline import process_upload
 from .readers import ParseStats, open_csv, open_ndjson, open_parquet
+from .service import (
+    UploadNotFound,
+    authorize_upload,
+    get_upload,
+    list_uploads,
+    submit_upload,
+    withdraw_upload,
+)
+from .spool import SpooledFile, spool
+from .state import init_app
+from .storage import DatasetTables, Layout, StoredColumn, layout_for, table_name
+from .worker import worker_cli
 
 __all__ = [
     "CSV",
@@ -16,15 +37,44 @@ __all__ = [
     "NDJSON",
     "PARQUET",
     "ROW",
+    "DatasetTables",
     "HeaderMap",
+    "Layout",
     "ParseError",
     "ParseStats",
     "ParsedFeed",
+    "PostgresLoader",
+    "SpooledFile",
+    "SqliteLoader",
+    "StoredColumn",
+    "UploadNotFound",
+    "api",
+    "authorize_upload",
     "detect_format",
+    "embedded_runner",
+    "enqueue",
+    "get_upload",
+    "init_app",
+    "layout_for",
+    "list_uploads",
+    "loader_for",
     "map_header",
     "normalise_column_name",
     "open_csv",
     "open_ndjson",
     "open_parquet",
     "parse_file",
+    "prepare_ingest",
+    "process_upload",
+    "recover_stale_uploads",
+    "run_upload_job",
+    "spool",
+    "start_background",
+    "stop_background",
+    "submit_upload",
+    "table_name",
+    "upload_cli",
+    "use_app_for_jobs",
+    "worker_cli",
+    "withdraw_upload",
 ]

@@ -1,0 +1,53 @@
+"""Work a process does for ingest besides running jobs: at start, create the dataset tables
+and recover uploads whose worker died; then look for such uploads again every little while
+(another process may die at any time)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from hub.agreements import current_policies
+from hub.ingest.lifecycle import LEASE_SECONDS, recover_stale_uploads
+from hub.ingest.state import state
+
+log = logging.getLogger(__name__)
+
+
+def prepare_ingest(app: Flask) -> dict[str, list[str]]:
+    """Create every dataset table the policies name and recover stale uploads, once."""
+    with app.app_context():
+        state(app).tables.ensure_all(current_policies())
+        return recover_stale_uploads()
+
+
+def start_background(app: Flask, *, every: float = LEASE_SECONDS / 2) -> None:
+    """`prepare_ingest`, then a daemon thread that recovers stale uploads every `every`
+    seconds. Call once per process that serves the hub or runs `hub worker`."""
+    ingest = state(app)
+    with ingest.lock:
+        if ingest.background is not None:
+            return
+        stop = threading.Event()
+        ingest.background = stop
+    prepare_ingest(app)
+
+    def loop() -> None:
+        while not stop.wait(every):
+            try:
+                with app.app_context():
+                    recover_stale_uploads()
+            except Exception as exc:  # noqa: BLE001 - try again next round
+                log.warning("upload recovery failed (%s)", type(exc).__name__)
+
+    threading.Thread(target=loop, name="hub-ingest-recovery", daemon=True).start()
+
+
+def stop_background(app: Flask) -> None:
+    ingest = state(app)
+    with ingest.lock:
+        if ingest.background is not None:
+            ingest.background.set()
+            ingest.background = None

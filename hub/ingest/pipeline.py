@@ -1,0 +1,495 @@
+"""`process_upload(upload_id)`: the ingest pipeline, chunk by chunk, in bounded memory.
+
+    claim -> parse -> per chunk: row checks, identifiers, pseudonyms, generalisation, allowed
+    columns, load (one short transaction each, with the lease checked in it) -> duplicate keys
+    -> dataset checks (Great Expectations, in the database) -> publish or reject
+
+Rows are staged in the dataset table as they are loaded, but no reader sees them: readers see
+only rows of `published` uploads. Publishing (and replacing) is one transaction that flips
+the status; rejecting deletes the staged rows and flips it to `rejected`. A worker killed at
+any point leaves staged rows of an upload that is still `processing`: recovery hands it to
+another attempt, which deletes them first (hub.ingest.lifecycle).
+
+Runs inside an app context (a worker thread of the server, or a `hub worker` process).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import Engine, update
+
+from hub import audit, db
+from hub.agreements import current_policies
+from hub.contracts import DatasetCheck
+from hub.db.models import Upload, utcnow
+from hub.ingest import lifecycle as lc
+from hub.ingest.duplicates import remove_duplicates_in_upload, remove_duplicates_of_published
+from hub.ingest.expectations import run_dataset_checks
+from hub.ingest.failures import FailureLog
+from hub.ingest.loaders import loader_for
+from hub.ingest.parse import DEFAULT_CHUNK_SIZE, parse_file
+from hub.ingest.parse_errors import ParseError
+from hub.ingest.rows import delete_rows
+from hub.ingest.state import state
+from hub.ingest.transform import ChunkTransformer
+
+log = logging.getLogger(__name__)
+
+NO_ROWS = "no_rows"
+# Rows per chunk: what the worker holds in memory at once (with the parse stage's buffers).
+CHUNK_ROWS = DEFAULT_CHUNK_SIZE
+
+
+class LeaseLost(Exception):
+    """Another worker, recovery or a withdrawal took the upload: stop, change nothing."""
+
+
+class Rejected(Exception):
+    """The upload cannot publish: the file or its rows fail the contract."""
+
+    def __init__(self, reasons: list[str], error: dict[str, Any] | None = None):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+        self.error = error
+
+
+def process_upload(upload_id: str, *, worker_id: str | None = None) -> str | None:
+    """Process one upload to an end state. Returns that status, or None if this worker did
+    not get (or lost) the upload. Never raises for bad data; an unexpected error ends the
+    upload `failed` with a cause that names no value."""
+    engine = db.get_engine()
+    worker_id = worker_id or lc.new_worker_id()
+    if not lc.claim(engine, upload_id, worker_id):
+        return None
+    try:
+        with lc.Heartbeat(engine, upload_id, worker_id) as heartbeat:
+            return _Run(engine, upload_id, worker_id, heartbeat).run()
+    except LeaseLost:
+        log.info("upload %s: lease lost; another worker or a withdrawal has it", upload_id)
+        return None
+    except Exception as exc:  # noqa: BLE001 - the upload must end, whatever went wrong
+        # The type only: an exception's text can quote the data.
+        log.error("upload %s failed with %s", upload_id, type(exc).__name__)
+        return _fail_after_error(engine, upload_id, worker_id, type(exc).__name__)
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    upload_id: str
+    worker_id: str
+    heartbeat: lc.Heartbeat
+    report: dict[str, Any] = field(default_factory=dict)
+    read: int = 0
+    invalid: int = 0
+
+    def run(self) -> str:
+        settings = current_app.extensions["hub.settings"]
+        self.spool_dir: Path = settings.effective_spool_dir
+        with db.read_only(self.engine) as session:
+            self.upload = session.get(Upload, self.upload_id)
+        policies = current_policies()
+        agreement = policies.agreements.get(self.upload.agreement_id)
+        contract = policies.contracts.get(self.upload.dataset)
+        if agreement is None or contract is None:
+            return self._fail(
+                "The agreement or the dataset's contract is no longer in the hub's policies, "
+                "so the upload cannot be processed. Ask the hub's operators.",
+                "policy_missing",
+            )
+        self.agreement, self.contract = agreement, contract
+        self.layout, self.table = state().tables.get(agreement, contract)
+        self.failures = FailureLog()
+        self.report = {
+            "contract": {"dataset": contract.dataset, "version": contract.version},
+            "progress": self._progress("parsing"),
+        }
+        self._clear_staged_rows()
+        path = lc.spool_path(self.spool_dir, self.upload_id)
+        if not path.exists():
+            return self._fail(
+                "The uploaded file is no longer in the hub's spool; send it again.",
+                "spool_missing",
+            )
+        try:
+            self._load(path)
+            checks = self._check()
+            return self._publish(checks)
+        except Rejected as rejection:
+            return self._reject(rejection)
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def _load(self, path: Path) -> None:
+        contract = self.contract
+        required = {c.name for c in contract.columns if c.required}
+        try:
+            feed = parse_file(
+                path,
+                media_type=self.upload.media_type,
+                contract_columns=list(contract.column_names),
+                required=required,
+                chunk_size=CHUNK_ROWS,
+            )
+            self.report.update(format=feed.format, encoding=feed.encoding)
+            transform = ChunkTransformer(
+                contract=contract,
+                layout=self.layout,
+                domain=self.agreement.linkage_domain,
+                keyring=state().keyring,
+            )
+            expires_at = self.upload.created_at + timedelta(days=self.agreement.retention_days)
+            with _Loading(self, expires_at) as loading:
+                for chunk in feed.chunks():
+                    if self.heartbeat.lost.is_set():
+                        raise LeaseLost
+                    result = transform(chunk)
+                    self.read += len(chunk)
+                    self.invalid += result.invalid_rows
+                    self.failures.add(result.failures)
+                    if result.checks_not_run:
+                        raise Rejected(result.checks_not_run)
+                    self.report["progress"] = self._progress("loading", path)
+                    loading.put(result, dict(self.report))
+            self.report["warnings"] = feed.warnings()
+        except ParseError as error:
+            raise Rejected(
+                [error.detail],
+                {"code": error.code, "message": error.detail, "row": error.row, **error.details},
+            ) from None
+        if self.read == 0:
+            raise Rejected(
+                ["The file has no data rows: only a header, or nothing but blank rows."],
+                {"code": NO_ROWS, "message": "The file has no data rows."},
+            )
+
+    def _check(self) -> list[DatasetCheck]:
+        self.report["progress"] = self._progress("checking")
+        with self.engine.begin() as connection:
+            self._renew(connection, report=self.report)
+            self.invalid += self._remove_duplicates(connection)
+        checks = run_dataset_checks(
+            self.engine, self.layout, self.contract, upload_id=self.upload_id
+        )
+        self.report["dataset_checks"] = [c.model_dump() for c in checks]
+        audit.append(
+            self.engine,
+            lc.event(
+                self.upload,
+                "upload.validated",
+                "allowed",
+                "The upload was checked against its contract.",
+                counts=self._counts(published=False),
+                invalid_rows=self.invalid,
+                dataset_checks=[
+                    {"rule": c.rule, "success": c.success, "blocking": c.blocking} for c in checks
+                ],
+            ),
+        )
+        reasons = self._reasons(checks)
+        if reasons:
+            raise Rejected(reasons)
+        return checks
+
+    def _publish(self, checks: list[DatasetCheck]) -> str:
+        self.report["progress"] = self._progress("publishing")
+        with db.unit_of_work(self.engine) as session:
+            connection = session.connection()
+            _lock_dataset(connection, self.layout.table_name)
+            # Uploads published since the first look may now hold some of these keys.
+            late = self._remove_duplicates(connection, published_only=True)
+            if late:
+                self.invalid += late
+                reasons = self._reasons(checks)
+                if reasons:
+                    raise Rejected(reasons)
+            replaced = self._replace(session)
+            upload = self._finish(session, lc.PUBLISHED, cause=None)
+            audit.append(
+                session,
+                lc.event(
+                    upload,
+                    "upload.published",
+                    "allowed",
+                    "The upload passed its contract and its rows are published.",
+                    counts=upload.counts,
+                    replaces=replaced,
+                ),
+            )
+        lc.discard_spool(self.spool_dir, self.upload_id)
+        return lc.PUBLISHED
+
+    def _reject(self, rejection: Rejected) -> str:
+        self.report["rejected_because"] = rejection.reasons
+        if rejection.error:
+            self.report["error"] = {k: v for k, v in rejection.error.items() if v is not None}
+        cause = "Nothing was published: " + "; ".join(rejection.reasons)
+        with db.unit_of_work(self.engine) as session:
+            upload = self._finish(session, lc.REJECTED, cause=cause[:1000], deleting=True)
+            audit.append(
+                session,
+                lc.event(
+                    upload,
+                    "upload.rejected",
+                    "failed",
+                    cause[:1000],
+                    counts=upload.counts,
+                    code=(rejection.error or {}).get("code", "contract_failed"),
+                ),
+            )
+        lc.discard_spool(self.spool_dir, self.upload_id)
+        return lc.REJECTED
+
+    def _fail(self, cause: str, code: str) -> str:
+        with db.unit_of_work(self.engine) as session:
+            upload = self._owned(session)
+            delete_rows(session, upload)
+            lc.fail(session, upload, cause=cause, code=code)
+        lc.discard_spool(self.spool_dir, self.upload_id)
+        return lc.FAILED
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _remove_duplicates(self, connection, *, published_only: bool = False) -> int:
+        removed = 0
+        if not published_only:
+            removed += remove_duplicates_in_upload(
+                connection,
+                self.table,
+                self.layout,
+                self.contract,
+                upload_id=self.upload_id,
+                log=self.failures,
+            )
+        removed += remove_duplicates_of_published(
+            connection,
+            self.table,
+            self.layout,
+            self.contract,
+            upload_id=self.upload_id,
+            replaces=self.upload.replaces,
+            log=self.failures,
+        )
+        return removed
+
+    def _reasons(self, checks: list[DatasetCheck]) -> list[str]:
+        reasons = []
+        limit = self.contract.max_invalid_fraction
+        fraction = self.invalid / self.read if self.read else 0.0
+        self.report.update(
+            rows=self.read,
+            invalid_rows=self.invalid,
+            invalid_fraction=fraction,
+            max_invalid_fraction=limit,
+        )
+        if fraction > limit:
+            reasons.append(
+                f"{self.invalid} of {self.read} rows failed their checks ({fraction:.2%}); the "
+                f"contract allows {limit:.2%}"
+            )
+        reasons.extend(
+            f"dataset check `{c.rule}` failed" for c in checks if c.blocking and not c.success
+        )
+        return reasons
+
+    def _replace(self, session) -> str | None:
+        replaces = self.upload.replaces
+        if not replaces:
+            return None
+        old = session.get(Upload, replaces, with_for_update=_row_locks(session))
+        if old is None or old.status != lc.PUBLISHED:
+            raise Rejected(
+                [
+                    f"upload {replaces}, which this one replaces, is no longer published "
+                    "(withdrawn or replaced meanwhile)"
+                ]
+            )
+        delete_rows(session, old)
+        old.status = lc.REPLACED
+        old.replaced_by = self.upload_id
+        old.updated_at = utcnow()
+        session.add(old)
+        return replaces
+
+    def _finish(self, session, status: str, *, cause: str | None, deleting: bool = False):
+        upload = self._owned(session)
+        if deleting:
+            delete_rows(session, upload)
+        now = utcnow()
+        published = status == lc.PUBLISHED
+        self.report["progress"] = {**self.report["progress"], "stage": status}
+        self.report.setdefault("rows", self.read)
+        self.report.update(self.failures.as_report())
+        upload.status = status
+        upload.cause = cause
+        upload.counts = self._counts(published=published)
+        upload.report = self.report
+        upload.finished_at = now
+        upload.updated_at = now
+        upload.heartbeat_at = now
+        upload.worker_id = None
+        session.add(upload)
+        session.flush()
+        return upload
+
+    def _owned(self, session) -> Upload:
+        """The upload row, locked, provided this worker still holds the lease."""
+        upload = session.get(
+            Upload, self.upload_id, with_for_update=_row_locks(session), populate_existing=True
+        )
+        if upload is None or upload.status != lc.PROCESSING or upload.worker_id != self.worker_id:
+            raise LeaseLost
+        return upload
+
+    def _counts(self, *, published: bool) -> dict[str, int]:
+        accepted = self.read - self.invalid if published else 0
+        return {"read": self.read, "accepted": accepted, "rejected": self.read - accepted}
+
+    def _renew(self, connection, **values: Any) -> None:
+        now = utcnow()
+        result = connection.execute(
+            update(Upload)
+            .where(lc.holds_lease(self.upload_id, self.worker_id))
+            .values(heartbeat_at=now, updated_at=now, **values)
+        )
+        if result.rowcount != 1:
+            raise LeaseLost
+
+    def _clear_staged_rows(self) -> None:
+        """Rows an earlier attempt staged before its worker died."""
+        with db.unit_of_work(self.engine) as session:
+            upload = self._owned(session)
+            delete_rows(session, upload)
+
+    def _progress(self, stage: str, path: Path | None = None) -> dict[str, Any]:
+        total = self.upload.size_bytes
+        done = total if stage not in ("parsing", "loading") else _bytes_read(path, total)
+        return {"stage": stage, "rows_read": self.read, "bytes_read": done, "total_bytes": total}
+
+
+class _Loading:
+    """Loads chunks on a thread of its own while the next chunk is checked and pseudonymised:
+    the database works (COPY, index upkeep) while Python works. At most one chunk waits, so
+    memory stays bounded. Each chunk is one short transaction that renews the lease first; a
+    failure there (the lease lost, the database gone) is raised in the pipeline's thread at
+    its next `put`, or when the block ends."""
+
+    def __init__(self, run: _Run, expires_at):
+        self.run = run
+        self.expires_at = expires_at
+        self.loader = loader_for(run.engine)
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._work, name=f"load-{run.upload_id[:8]}", daemon=True
+        )
+
+    def __enter__(self) -> _Loading:
+        self.thread.start()
+        return self
+
+    def put(self, result, report: dict[str, Any]) -> None:
+        self._raise()
+        self.queue.put((result, report))
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if kind is None:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _work(self) -> None:
+        run = self.run
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the pipeline stops at its next put
+            result, report = item
+            try:
+                with run.engine.begin() as connection:
+                    run._renew(connection, report=report)
+                    self.loader.load(
+                        connection,
+                        run.table,
+                        upload_id=run.upload_id,
+                        rows=result.rows,
+                        expires_at=self.expires_at,
+                        names=result.names,
+                        columns=result.columns,
+                    )
+            except BaseException as exc:  # noqa: BLE001 - handed to the pipeline's thread
+                self.error = exc
+
+
+def _fail_after_error(engine: Engine, upload_id: str, worker_id: str, kind: str) -> str | None:
+    cause = (
+        f"The hub could not process this upload ({kind}); nothing was published. "
+        "Tell the hub's operators, quoting the upload id."
+    )
+    try:
+        with db.unit_of_work(engine) as session:
+            upload = session.get(Upload, upload_id, with_for_update=_row_locks(session))
+            if upload is None or upload.status != lc.PROCESSING or upload.worker_id != worker_id:
+                return None
+            delete_rows(session, upload)
+            lc.fail(session, upload, cause=cause, code="internal_error")
+    except Exception as exc:  # noqa: BLE001 - the database itself may be what failed
+        # Left `processing`: its heartbeat stops, and recovery retries it later.
+        log.error("upload %s: could not record the failure (%s)", upload_id, type(exc).__name__)
+        return None
+    lc.discard_spool(current_app.extensions["hub.settings"].effective_spool_dir, upload_id)
+    return lc.FAILED
+
+
+def _row_locks(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_dataset(connection, table_name: str) -> None:
+    """One publish at a time per dataset table, so that two uploads cannot both publish the
+    same unique key. SQLite's write lock (BEGIN IMMEDIATE) already serialises them."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(_digest(table_name)[:8], "big", signed=True)
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _digest(text: str) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(b"hub publish|" + text.encode()).digest()
+
+
+def _bytes_read(path: Path | None, total: int) -> int | None:
+    """How far the parser has read the file: its offset as the kernel knows it (the readers
+    do not expose one). None where /proc is not there."""
+    if path is None:
+        return None
+    try:
+        target = str(path.resolve())
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") != target:
+                    continue
+                with open(f"/proc/self/fdinfo/{fd}") as info:
+                    for line in info:
+                        if line.startswith("pos:"):
+                            return min(int(line.split()[1]), total)
+            except OSError:
+                continue
+    except OSError:
+        return None
+    return None

@@ -1,0 +1,21 @@
+"""Deleting an upload's rows from its dataset table (withdraw, replace, reject, recovery)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table, delete, inspect
+from sqlmodel import Session
+
+from hub.db.models import Upload
+from hub.ingest.storage import UPLOAD_ID, table_name
+
+
+def delete_rows(session: Session, upload: Upload) -> int:
+    """Delete every row of `upload`, in the session's transaction. Works from the table's
+    name alone, so rows are removable even after the agreement or contract has changed."""
+    name = table_name(upload.agreement_id, upload.dataset)
+    connection = session.connection()
+    if not inspect(connection).has_table(name):
+        return 0  # nothing was ever loaded for this agreement and dataset
+    table = Table(name, MetaData(), Column(UPLOAD_ID, String(36)))
+    result = connection.execute(delete(table).where(table.c[UPLOAD_ID] == upload.id))
+    return result.rowcount or 0

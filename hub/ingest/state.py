@@ -1,0 +1,49 @@
+"""What the ingest stage keeps per app: the dataset tables, the keyring, the job runner."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from hub import db
+from hub.ingest.storage import DatasetTables
+from hub.pseudonymise import Keyring
+
+EXTENSION = "hub.ingest"
+_LOCK = threading.Lock()
+
+
+@dataclass
+class IngestState:
+    tables: DatasetTables
+    keyring: Keyring
+    runner: Any = None  # hub.ingest.jobs: made on first enqueue
+    background: Any = None  # the recovery thread, once started
+    redis: Any = None  # the Redis client, with HUB_REDIS_URL
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def init_app(app: Flask, settings=None) -> IngestState:
+    """Make the ingest state of `app`. Touches no database: that is `start_background`'s job
+    (and happens lazily before the first load)."""
+    return state(app)
+
+
+def state(app: Flask | None = None) -> IngestState:
+    app = app or current_app._get_current_object()
+    found = app.extensions.get(EXTENSION)
+    if found is not None:
+        return found
+    with _LOCK:
+        found = app.extensions.get(EXTENSION)
+        if found is None:
+            keys = app.extensions["hub.keys"]
+            found = IngestState(
+                tables=DatasetTables(db.get_engine(app)),
+                keyring=Keyring(keys.pseudonym_master_key),
+            )
+            app.extensions[EXTENSION] = found
+    return found
