@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -19,9 +18,10 @@ from sqlalchemy import select
 
 from hub import db
 from hub.db.models import AuditEvent
+from tests.data import POLICE_STREET_CSV
 from tests.helpers import bearer
 
-POLICE_FILE = Path("/work/shared/data/police-uk/2026-02-city-of-london-street.csv")
+POLICE_FILE = POLICE_STREET_CSV
 POLICE_ROWS = 688
 CRIME = "crime-asb-hotspots"
 EARLY = "early-intervention-young-people"

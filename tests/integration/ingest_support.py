@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Connection, MetaData, Table, create_engine, func, select
 from sqlmodel import Session
@@ -21,8 +20,9 @@ from hub.auth import Identity
 from hub.db.models import AuditEvent, Upload
 from hub.ingest import embedded_runner, spool, submit_upload, table_name
 from hub.pseudonymise import nhs_check_digit, upn_check_letter
+from tests.data import POLICE_STREET_CSV
 
-POLICE_FILE = Path("/work/shared/data/police-uk/2026-02-city-of-london-street.csv")
+POLICE_FILE = POLICE_STREET_CSV
 HOTSPOTS = "crime-asb-hotspots"
 STREET = "police-street-crime"
 EARLY = "early-intervention-young-people"

@@ -1,7 +1,6 @@
 """Contracts compile to row checks (pandera) and dataset checks (Great Expectations), and a
 report names row, column and check, never an identifier's value."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,8 +12,9 @@ from hub.contracts import (
     validate,
 )
 from hub.settings import PROJECT_ROOT
+from tests.data import POLICE_STREET_CSV
 
-POLICE_CSV = Path("/work/shared/data/police-uk/2026-02-city-of-london-street.csv")
+POLICE_CSV = POLICE_STREET_CSV
 STREET_COLUMNS = [
     "Crime ID",
     "Month",

@@ -16,10 +16,10 @@ from hub.errors import HubError
 from hub.ingest.parse import ROW, parse_file
 from hub.ingest.parse_errors import ParseError
 from hub.ingest.readers import open_csv
+from tests.data import POLICE_STREET_CSV
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
-POLICE = Path(__file__).resolve().parents[3] / "shared" / "data" / "police-uk"
-POLICE_FILE = POLICE / "2026-02-city-of-london-street.csv"
+POLICE_FILE = POLICE_STREET_CSV
 POLICE_COLUMNS = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
     "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
@@ -56,7 +56,6 @@ def error_of(path, media_type=CSV, **kwargs) -> ParseError:
 # -- CSV: what is read ------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not POLICE_FILE.exists(), reason="shared/ is beside the repository")
 def test_the_published_police_file_is_read_whole_as_it_is():
     feed = parse(POLICE_FILE, columns=POLICE_COLUMNS, chunk_size=250)
     chunks = list(feed.chunks())
