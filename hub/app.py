@@ -8,7 +8,7 @@ import uuid
 from flask import g, redirect, request
 from flask_openapi3 import Info, OpenAPI
 
-from hub import __version__, agreements, audit, auth, contracts, db, errors, health, ingest
+from hub import __version__, agreements, audit, auth, contracts, db, errors, health, ingest, views
 from hub.keys import load_keys
 from hub.settings import Settings
 
@@ -77,12 +77,14 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     auth.init_app(app, settings)
     audit.init_app(app, settings)
     ingest.init_app(app, settings)
+    views.init_app(app, settings)  # after agreements: views are checked against them
 
     app.register_api(auth.api)
     app.register_api(agreements.api)
     app.register_api(contracts.api)
     app.register_api(audit.api)
     app.register_api(ingest.api)
+    app.register_api(views.api)
     app.register_api(health.api)
 
     @app.get("/openapi.json", doc_ui=False)

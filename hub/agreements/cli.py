@@ -38,7 +38,17 @@ def check(policies_dir: Path | None, contracts_dir: Path | None) -> None:
         policies_dir = policies_dir or settings.policies_dir
         contracts_dir = contracts_dir or settings.contracts_dir
     result = check_policies(policies_dir, contracts_dir)
-    policies, problems = result.policies, result.problems
+    policies, problems = result.policies, list(result.problems)
+    views: dict = {}
+    # Views are checked once the agreements they name load cleanly; otherwise every view of
+    # a broken agreement would repeat its problem as "unknown agreement".
+    if policies is not None and not problems:
+        # Views are checked against the agreements, so views depend on agreements; importing
+        # here, in the command, keeps that the only direction between the two packages.
+        from hub.views import check_views
+
+        views, view_problems = check_views(policies_dir, policies)
+        problems.extend(view_problems)
     if problems:
         for problem in problems:
             click.echo(str(problem))
@@ -51,7 +61,7 @@ def check(policies_dir: Path | None, contracts_dir: Path | None) -> None:
         click.echo(summary, err=True)
         sys.exit(1)
     click.echo(
-        f"OK: {len(policies.partners)} partners, {len(policies.agreements)} agreements and "
-        f"{len(policies.contracts)} contracts in {display_path(policies_dir)} and "
-        f"{display_path(contracts_dir)}."
+        f"OK: {len(policies.partners)} partners, {len(policies.agreements)} agreements, "
+        f"{len(policies.contracts)} contracts and {len(views)} views in "
+        f"{display_path(policies_dir)} and {display_path(contracts_dir)}."
     )

@@ -150,3 +150,22 @@ class AuditCheckpoint(SQLModel, table=True):
     root: str = Field(max_length=64)
     note: str
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ViewDisclosure(SQLModel, table=True):
+    """Which person pseudonyms a person-level view query returned (hub/views/disclosures.py).
+
+    Kept apart from the audit log's leaves, which hold no pseudonyms, so that an IG officer can
+    answer "who has seen this person": `request_id` is the audit event's request id.
+    """
+
+    __tablename__ = "view_disclosures"
+    __table_args__ = (Index("ix_view_disclosures_person", "linkage_domain", "pseudonym"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, max_length=64)
+    view_id: str = Field(max_length=100)
+    agreement_id: str = Field(max_length=100)
+    linkage_domain: str = Field(max_length=100)
+    pseudonym: str = Field(max_length=64)
+    disclosed_at: datetime = Field(default_factory=utcnow)

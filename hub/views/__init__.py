@@ -1,1 +1,54 @@
-"""Later issues build this stage; see DESIGN.md."""
+"""Views: joined, access-controlled views for analysts, specified in policies/views/*.yaml.
+
+`init_app` loads and checks the views against the agreements (after agreements.init_app);
+an invalid view stops the hub with one line naming the file and line. `api` serves them;
+`run_query` is the use case; `queries_that_returned` answers "who has seen this person".
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hub.agreements import current_policies
+from hub.settings import Settings
+from hub.views.api import api
+from hub.views.disclosures import Disclosure, queries_that_returned, record_disclosures
+from hub.views.export import escape_cell, to_csv, to_parquet
+from hub.views.loader import ViewProblems, check_views, load_views
+from hub.views.query import (
+    EXTENSION,
+    QueryRequest,
+    QueryResult,
+    ViewsState,
+    get_view,
+    run_query,
+    views_for,
+)
+from hub.views.spec import ViewSpec
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    with app.app_context():
+        policies = current_policies()
+    app.extensions[EXTENSION] = ViewsState(views=load_views(settings.policies_dir, policies))
+
+
+__all__ = [
+    "Disclosure",
+    "QueryRequest",
+    "QueryResult",
+    "ViewProblems",
+    "ViewSpec",
+    "api",
+    "check_views",
+    "escape_cell",
+    "get_view",
+    "init_app",
+    "load_views",
+    "queries_that_returned",
+    "record_disclosures",
+    "run_query",
+    "to_csv",
+    "to_parquet",
+    "views_for",
+]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 06:32:46.550662
+Create Date: 2026-11-23 05:59:47.524278
 """
 from alembic import op
 import sqlalchemy as sa
@@ -73,6 +73,20 @@ def upgrade() -> None:
     sa.Column('loaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('view_disclosures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('linkage_domain', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('disclosed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('view_disclosures', schema=None) as batch_op:
+        batch_op.create_index('ix_view_disclosures_person', ['linkage_domain', 'pseudonym'], unique=False)
+        batch_op.create_index(batch_op.f('ix_view_disclosures_request_id'), ['request_id'], unique=False)
+
     op.create_table('oauth_clients',
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('secret_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -142,6 +156,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oauth_clients_partner_id'))
 
     op.drop_table('oauth_clients')
+    with op.batch_alter_table('view_disclosures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_view_disclosures_request_id'))
+        batch_op.drop_index('ix_view_disclosures_person')
+
+    op.drop_table('view_disclosures')
     op.drop_table('partners')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
