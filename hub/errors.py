@@ -5,6 +5,7 @@ them into RFC 9457 problem+json. Nothing else in the hub knows HTTP status codes
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any, ClassVar
 
 from flask import Flask, Response, g, json
@@ -174,8 +175,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        # The trace goes to the server log; the caller gets a request id to quote, never a trace.
-        log.exception("unhandled error", exc_info=exc)
+        # The server log gets the exception's type and where it was raised, but not its
+        # message: a message can quote the data it choked on, and data may hold identifiers.
+        # The caller gets a request id to quote, never a trace.
+        log.error(
+            "unhandled %s on request %s\n%s",
+            type(exc).__name__,
+            g.get("request_id", "-"),
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
         return problem_response(
             HubError(
                 "Something went wrong on our side. Quote the request_id to the hub's operators."
