@@ -15,7 +15,14 @@ from hub.contracts.model import (
     Contract,
     QualityRule,
 )
-from hub.contracts.report import ColumnProblem, DatasetCheck, Report, RowFailure, validate
+from hub.contracts.report import (
+    ColumnProblem,
+    DatasetCheck,
+    Report,
+    RowFailure,
+    observed_figures,
+    validate,
+)
 from hub.contracts.source import (
     Problem,
     YamlDocument,
@@ -51,6 +58,7 @@ __all__ = [
     "duplicate_keys",
     "init_app",
     "load_contracts",
+    "observed_figures",
     "one_line",
     "pydantic_problems",
     "read_yaml",

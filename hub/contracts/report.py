@@ -233,7 +233,7 @@ def _dataset_checks(
                 column=column,
                 success=bool(result.success) and not raised and column not in missing,
                 blocking=bool(meta.get("blocking", True)),
-                observed=_observed(result.result or {}),
+                observed=observed_figures(result.result or {}),
                 message=message,
             )
         )
@@ -266,7 +266,8 @@ def _run_suite(suite, frame: pd.DataFrame) -> list:
     return [by_id[e.id] for e in suite.expectations]
 
 
-def _observed(result: dict[str, Any]) -> dict[str, float | int | None]:
+def observed_figures(result: dict[str, Any]) -> dict[str, float | int | None]:
+    """The counts and shares of a Great Expectations result, never a value from the data."""
     observed = {}
     for key in _OBSERVED:
         value = result.get(key)

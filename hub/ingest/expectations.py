@@ -21,19 +21,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from hub.contracts import Contract, DatasetCheck, compile_expectation_suite
+from hub.contracts import Contract, DatasetCheck, compile_expectation_suite, observed_figures
 from hub.contracts.compile_dataset import gx
 from hub.ingest.storage import UPLOAD_ID, Layout
 
-# Counts and shares from a result, never a value from the data.
-_OBSERVED = (
-    "element_count",
-    "missing_count",
-    "missing_percent",
-    "unexpected_count",
-    "unexpected_percent",
-    "observed_value",
-)
 # Great Expectations builds its contexts and registries on first use; one run at a time per
 # process keeps that safe with the embedded worker threads.
 _GX_LOCK = threading.Lock()
@@ -83,7 +74,7 @@ def run_dataset_checks(
             DatasetCheck(
                 **common,
                 success=bool(result.success) and not raised,
-                observed=_observed(result.result or {}),
+                observed=observed_figures(result.result or {}),
                 message="the check could not run on this upload"
                 if raised
                 else meta.get("description", ""),
@@ -183,16 +174,6 @@ def _drop_view(engine: Engine, name: str) -> None:
     quoted = engine.dialect.identifier_preparer.quote(name)
     with engine.begin() as connection:
         connection.exec_driver_sql(f"DROP VIEW IF EXISTS {quoted}")
-
-
-def _observed(result: dict[str, Any]) -> dict[str, float | int | None]:
-    observed = {}
-    for key in _OBSERVED:
-        value = result.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        observed[key] = value
-    return observed
 
 
 def _is_uuid(text: str) -> bool:
