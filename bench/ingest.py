@@ -37,7 +37,8 @@ import psycopg
 import requests
 from sqlalchemy.engine import make_url
 
-from hub.pseudonymise import nhs_check_digit, pnc_check_character
+from hub.pseudonymise import nhs_check_digit
+from hub.synthetic.identifiers import pnc_id
 
 AGREEMENT = "early-intervention-young-people"
 DATASET = "police-contacts"
@@ -65,9 +66,7 @@ def _nhs_number(rng: random.Random) -> str:
 
 
 def _pnc_id(rng: random.Random) -> str:
-    year = rng.randrange(2005, 2025)
-    serial = rng.randrange(1, 9_999_999)
-    return f"{year}/{serial:07d}{pnc_check_character(year, serial)}"
+    return pnc_id(rng.randrange(2005, 2025), rng.randrange(1, 9_999_999))
 
 
 def _postcode(rng: random.Random) -> str:
