@@ -8,7 +8,19 @@ import uuid
 from flask import g, redirect, request
 from flask_openapi3 import Info, OpenAPI
 
-from hub import __version__, agreements, audit, auth, contracts, db, errors, health, ingest, views
+from hub import (
+    __version__,
+    agreements,
+    audit,
+    auth,
+    contracts,
+    db,
+    errors,
+    health,
+    ingest,
+    views,
+    web,
+)
 from hub.keys import load_keys
 from hub.settings import Settings
 
@@ -53,6 +65,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         validation_error_callback=_validation_failed,
         instance_path=str(settings.instance_path),
         instance_relative_config=False,
+        static_folder=None,  # hub.web serves /static from its own package
     )
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     app.extensions["hub.settings"] = settings
@@ -86,6 +99,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     app.register_api(ingest.api)
     app.register_api(views.api)
     app.register_api(health.api)
+    web.init_app(app, settings)  # the pages: analyst, IG console, transparency, sign-in
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():

@@ -8,7 +8,7 @@ import logging
 import traceback
 from typing import Any, ClassVar
 
-from flask import Flask, Response, g, json
+from flask import Flask, Response, current_app, g, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,33 @@ def problem_response(error: HubError) -> Response:
     request_id = getattr(g, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
+    page = _error_page(body)
+    if page is not None:
+        response = Response(page, status=error.status, mimetype="text/html")
+    else:
+        response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
     response.headers.update(error.headers())
     # The audit hook reads these to record why the request failed.
     g.error_code = error.code
     g.error_outcome = error.outcome
     return response
+
+
+# The web pages register a renderer here (hub.web): a person at a browser on a page gets an
+# HTML page saying the same as the problem document. API clients always get problem+json.
+ERROR_PAGE_EXTENSION = "hub.error_page"
+
+
+def _error_page(body: dict[str, Any]) -> str | None:
+    if not has_request_context():
+        return None
+    render = current_app.extensions.get(ERROR_PAGE_EXTENSION)
+    if render is None or request.path.startswith(("/api/", "/oauth/", "/.well-known/")):
+        return None
+    best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
+    if best != "text/html":
+        return None
+    return render(body)
 
 
 def from_http_exception(exc: HTTPException) -> HubError:

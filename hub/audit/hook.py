@@ -1,4 +1,5 @@
-"""The request hook: exactly one audit event for every request to /api/ or /oauth/token.
+"""The request hook: exactly one audit event for every request to /api/ or /oauth/token (and
+to the console's pages and signing in and out).
 
 Routes (and auth, and agreements.enforce) say what a request was with `note(...)`; the hook
 fills in the rest after the response is made, allowed, denied or failed alike. Requests that
@@ -47,8 +48,14 @@ def init_app(app: Flask, settings) -> None:
     app.after_request(_record)
 
 
+# The console's pages show and change what the API does; signing in and out are who-did-what.
+_AUDITED_PAGES = ("/console", "/sign-in", "/sign-out")
+
+
 def is_audited(path: str) -> bool:
-    return path.startswith("/api/") or path == "/oauth/token"
+    if path.startswith("/api/") or path == "/oauth/token":
+        return True
+    return any(path == page or path.startswith(page + "/") for page in _AUDITED_PAGES)
 
 
 def note(

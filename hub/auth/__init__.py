@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hub.auth.api import api
-from hub.auth.bearer import current_identity, require
+from hub.auth.bearer import current_identity, identity_from_token, require, token_expiry
 from hub.auth.cli import cli
 from hub.auth.clients import create_client, list_clients, revoke_client
 from hub.auth.identity import ROLES, Identity
@@ -36,8 +36,10 @@ __all__ = [
     "cli",
     "create_client",
     "current_identity",
+    "identity_from_token",
     "init_app",
     "list_clients",
     "require",
     "revoke_client",
+    "token_expiry",
 ]

@@ -53,7 +53,12 @@ def current_identity() -> Identity:
     """The verified caller of this request, or `Unauthenticated` saying what to do."""
     if "identity" in g:
         return g.identity
-    token = _bearer_token()
+    return identity_from_token(_bearer_token())
+
+
+def identity_from_token(token: str) -> Identity:
+    """Verify `token` as the caller of this request (the Bearer header's, or the one a web
+    page's session holds), remember it on `g` and tell the audit log who called."""
     try:
         claims = verify_access_token(token, config=auth_state().tokens)
     except TokenRejected as rejected:
@@ -62,6 +67,11 @@ def current_identity() -> Identity:
     g.identity = identity
     notes.caller(identity)
     return identity
+
+
+def token_expiry(token: str) -> int:
+    """The `exp` of a token that `identity_from_token` accepted."""
+    return int(verify_access_token(token, config=auth_state().tokens)["exp"])
 
 
 def require(*roles: str) -> Callable:

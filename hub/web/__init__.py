@@ -1,1 +1,69 @@
-"""Later issues build this stage; see DESIGN.md."""
+"""The hub's pages for people: the analyst page at `/`, the IG officer's console under
+`/console`, the public `/transparency` page, and signing in.
+
+Pages are thin: they call the same services as the API (`hub.views`, `hub.agreements`,
+`hub.audit`, `hub.ingest`) and are decided by `hub.agreements.decide` like any request.
+Console pages and signing in are audited like /api/ requests (see hub.audit.hook). Static
+assets, Leaflet included, are served from this package: the pages need no internet.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Blueprint, Flask, g, render_template
+
+from hub import errors
+from hub.settings import Settings
+from hub.web import analyst, console, session, transparency
+
+# Templates and static files shared by every page; each page's blueprint adds its routes.
+assets = Blueprint(
+    "web",
+    __name__,
+    static_folder="static",
+    static_url_path="/static",
+    template_folder="templates",
+)
+
+
+def _cookie_key(master: bytes) -> bytes:
+    # Its own key, derived for this one use: the pseudonym master key never signs cookies.
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"hub web session cookies v1"
+    ).derive(master)
+
+
+def _error_page(body: dict):
+    return render_template("error.html", problem=body)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.secret_key = _cookie_key(app.extensions["hub.keys"].pseudonym_master_key)
+    app.config.update(
+        SESSION_COOKIE_NAME="hub_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.mode == "production",
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.access_token_ttl_seconds),
+    )
+    app.extensions[errors.ERROR_PAGE_EXTENSION] = _error_page
+
+    @app.context_processor
+    def _page_globals():
+        return {
+            "csrf_token": session.csrf_token,
+            "signed_in_as": g.get("identity"),
+            "hub_mode": settings.mode,
+        }
+
+    app.register_blueprint(assets)
+    app.register_blueprint(session.bp)
+    app.register_blueprint(analyst.bp)
+    app.register_blueprint(console.bp, url_prefix="/console")
+    app.register_blueprint(transparency.bp)
+
+
+__all__ = ["init_app"]
