@@ -100,24 +100,35 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
 
 class ClientAuthenticationFailed(InvalidClientError):
-    """Always 401 with a challenge, and one description whatever went wrong, so that a
-    caller cannot tell an unknown client from a wrong secret or a revoked client."""
+    """One description whatever went wrong, so that a caller cannot tell an unknown client
+    from a wrong secret or a revoked client.
 
-    status_code = 401
+    RFC 6749 section 5.2: credentials sent with HTTP Basic (or none at all) get 401 and a
+    Basic challenge. Credentials sent in the body get 400 and no challenge: a challenge there
+    would make a browser's fetch (the sign-in page) open a password dialog, not answer.
+    """
+
     description = (
         "Client authentication failed: send the client_id and secret with HTTP Basic "
         "(or as client_id and client_secret in the form body). If they are right, ask the "
         "hub's operators whether the client has been revoked."
     )
 
+    def __init__(self, *, challenge: bool = True):
+        super().__init__()
+        self.challenge = challenge
+        self.status_code = 401 if challenge else 400
+
     def get_headers(self):
         headers = [pair for pair in super().get_headers() if pair[0] != "WWW-Authenticate"]
-        headers.append(
-            (
-                "WWW-Authenticate",
-                f'Basic realm="hub", error="{self.error}", error_description="{self.description}"',
+        if self.challenge:
+            headers.append(
+                (
+                    "WWW-Authenticate",
+                    f'Basic realm="hub", error="{self.error}", '
+                    f'error_description="{self.description}"',
+                )
             )
-        )
         return headers
 
 
@@ -163,7 +174,7 @@ class HubAuthorizationServer(AuthorizationServer):
 
     def handle_error_response(self, request, error):
         if isinstance(error, InvalidClientError):
-            error = ClientAuthenticationFailed()
+            error = ClientAuthenticationFailed(challenge=_challenges(request))
         elif error.error in _DESCRIPTIONS:
             error.description = _DESCRIPTIONS[error.error]
         client = getattr(request, "client", None)
@@ -182,6 +193,12 @@ def _basic_client_id(request) -> str | None:
         # Authlib would let this escape as a server error; it is a failed authentication.
         raise ClientAuthenticationFailed() from exc
     return client_id
+
+
+def _challenges(request) -> bool:
+    # Challenge unless the caller authenticated in the body (client_secret_post).
+    in_body = "client_id" in request.form and not request.headers.get("Authorization")
+    return not in_body
 
 
 def _attempted_client_id(request) -> str | None:

@@ -143,13 +143,16 @@ def test_wrong_secret_is_invalid_client_with_a_challenge(client, partner_client)
     assert 'error="invalid_client"' in r.headers["WWW-Authenticate"]
 
 
-def test_wrong_secret_in_the_body_is_also_401(client, partner_client):
+def test_wrong_secret_in_the_body_is_400_without_a_challenge(client, partner_client):
+    # No Basic challenge for body credentials: a browser's fetch would open a password dialog.
     client_id, _, _ = partner_client
     r = client.post(
         TOKEN, data={**CLIENT_CREDENTIALS, "client_id": client_id, "client_secret": "nope"}
     )
-    assert_oauth_error(r, 401, "invalid_client")
-    assert "WWW-Authenticate" in r.headers
+    body = assert_oauth_error(r, 400, "invalid_client")
+    assert "WWW-Authenticate" not in r.headers
+    with_basic = client.post(TOKEN, data=CLIENT_CREDENTIALS, auth=(client_id, "nope"))
+    assert with_basic.get_json() == body
 
 
 def test_unknown_client_looks_the_same_as_a_wrong_secret(client, partner_client):
