@@ -62,10 +62,11 @@ class PostgresServer:
         db.upgrade(engine)
         engine.dispose()
 
-    def clone(self) -> str:
+    def clone(self, template: str | None = None) -> str:
         name = f"hub_t_{uuid.uuid4().hex[:12]}"
+        source = template or self.template
         with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
         self.created.append(name)
         return self.url_for(name)
 
@@ -123,15 +124,65 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _approve_every_agreement_in(database_url: str, keys: dict[str, str], instance: Path) -> None:
+    """Sync the shipped policies into the database and approve every agreement as every
+    party, through the lifecycle's service functions; then empty the audit log, so that a
+    test's log starts with the test's own events."""
+    from hub.agreements import sync_to_database
+    from hub.app import create_app
+    from tests.helpers import approve_every_agreement
+
+    app = create_app(make_settings(instance, database_url, keys))
+    try:
+        with app.app_context():
+            sync_to_database()
+        approve_every_agreement(app)
+        with app.app_context(), db.unit_of_work() as session:
+            for table in ("audit_checkpoints", "audit_events", "audit_head"):
+                session.execute(text(f"DELETE FROM {table}"))
+    finally:
+        db.get_engine(app).dispose()
+
+
+@pytest.fixture(scope="session")
+def approved_sqlite_template(sqlite_template, test_keys, tmp_path_factory) -> Path:
+    """The migrated SQLite template with every agreement approved: made once per run."""
+    folder = tmp_path_factory.mktemp("sqlite-approved")
+    path = folder / "hub.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    _approve_every_agreement_in(f"sqlite:///{path}", test_keys, folder / "instance")
+    return path
+
+
+@pytest.fixture(scope="session")
+def approved_postgres_template(postgres_server, test_keys, tmp_path_factory) -> str:
+    """The name of a PostgreSQL template with every agreement approved."""
+    url = postgres_server.clone()
+    _approve_every_agreement_in(url, test_keys, tmp_path_factory.mktemp("pg-approved"))
+    return make_url(url).database
+
+
+def _approved(request) -> bool:
+    """The `app` fixture starts with every agreement approved, unless the test is marked
+    `agreements_proposed`. Tests that build their own hub on `database_url` (as `hub serve`
+    does) start from the migrated database, as a new hub does."""
+    return (
+        "app" in request.fixturenames
+        and request.node.get_closest_marker("agreements_proposed") is None
+    )
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
+    approved = _approved(request)
     if request.param == "sqlite":
         path = tmp_path / "hub.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        template = "approved_sqlite_template" if approved else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), path)
         yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.clone()
+    url = server.clone(request.getfixturevalue("approved_postgres_template") if approved else None)
     yield url
     server.drop(make_url(url).database)
     server.created.remove(make_url(url).database)
@@ -159,8 +210,20 @@ def settings(tmp_path, database_url, test_keys) -> Settings:
     return make_settings(tmp_path, database_url, test_keys)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "agreements_proposed: the `app` fixture leaves the agreements `proposed` (unapproved)",
+    )
+
+
 @pytest.fixture
 def app(settings):
+    """The hub on a fresh database with its policies synced. Unless the test is marked
+    `agreements_proposed`, the database comes with every agreement approved by every party
+    (as their IG officers would; see `database_url`) and an empty audit log, so that data may
+    be shared and the log holds only the test's own events. Marked, the agreements are as
+    loaded: `proposed`, with the sync's `agreement.proposed` events in the log."""
     from hub.agreements import sync_to_database
     from hub.app import create_app
 

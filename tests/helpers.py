@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable
 
 from hub import db
-from hub.auth import create_client
+from hub.auth import Identity, create_client
 from hub.db.models import Partner
 
 
@@ -51,3 +51,47 @@ def token_for(client, app, *, partner: str, roles: Iterable[str]) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def approve_every_agreement(app) -> None:
+    """Every loaded agreement approved by every party, through the lifecycle's service
+    functions (as each party's IG officer), so that data may be shared under it."""
+    from hub.agreements import agreement_states, approve, current_policies
+
+    with app.app_context():
+        for state in agreement_states():
+            agreement = current_policies().agreements[state.agreement_id]
+            if state.status in ("expired", "superseded"):
+                continue  # nothing to approve
+            for party in agreement.parties:
+                officer = Identity(
+                    client_id=f"test-ig-{party.partner}"[:64],
+                    partner=party.partner,
+                    roles=frozenset({"ig_officer"}),
+                )
+                approve(officer, agreement.id)
+
+
+def approve_over_http(base_url: str, clients: Iterable[dict], *, session=None) -> None:
+    """Every agreement approved over HTTP by each party's IG officer among `clients` (dicts
+    with client_id, client_secret, partner and roles, as in instance/demo-clients.json), the
+    way IG officers approve them against a running hub."""
+    import requests
+
+    http = session or requests
+    for officer in (c for c in clients if "ig_officer" in c["roles"]):
+        token = http.post(
+            f"{base_url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(officer["client_id"], officer["client_secret"]),
+            timeout=30,
+        ).json()["access_token"]
+        listed = http.get(f"{base_url}/api/v1/agreements", headers=bearer(token), timeout=30)
+        assert listed.status_code == 200, listed.text
+        for agreement in listed.json()["items"]:
+            answer = http.post(
+                f"{base_url}/api/v1/agreements/{agreement['id']}/approvals",
+                headers=bearer(token),
+                timeout=30,
+            )
+            assert answer.status_code in (200, 201), answer.text

@@ -1,8 +1,11 @@
-"""Partners, data-sharing agreements as code, and decisions.
+"""Partners, data-sharing agreements as code, their lifecycle, and decisions.
 
 `init_app` loads and checks policies/partners.yaml, policies/agreements/*.yaml and the
 contracts they name; a problem stops the hub with one line naming the file, the line and the
-fix. `decide(identity, action, resource)` is the only path that grants access.
+fix. `decide(identity, action, resource)` is the only path that grants access. An agreement
+shares data only while `active`: every party's IG officer approved the version loaded, none
+suspended it, and today is within its term (`agreement_state`, `approve`, `suspend`,
+`resume`; hub/agreements/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -18,11 +21,24 @@ from hub.agreements.decide import (
     WHOLE_RECORD_RULES,
     Action,
     Decision,
+    Lifecycle,
     Resource,
     current_policies,
     decide,
     enforce,
     london_today,
+)
+from hub.agreements.lifecycle import (
+    LifecycleUnavailable,
+    agreement_state,
+    agreement_states,
+    agreement_terms,
+    approve,
+    current_version,
+    record_approval,
+    resume,
+    settle_all,
+    suspend,
 )
 from hub.agreements.loader import CheckResult, PolicyProblems, check_policies, load_policies
 from hub.agreements.model import (
@@ -36,6 +52,16 @@ from hub.agreements.model import (
     Purpose,
     Recipient,
     UkGdprBasis,
+)
+from hub.agreements.state import (
+    STATUSES,
+    AgreementState,
+    PartyApproval,
+    Status,
+    Suspension,
+    VersionInfo,
+    approved_by_every_party,
+    evaluate,
 )
 from hub.agreements.sync import SyncResult, sync_to_database
 from hub.settings import Settings
@@ -54,31 +80,50 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 __all__ = [
     "ACTIONS",
-    "CheckResult",
-    "WHOLE_RECORD_RULES",
     "Action",
     "Agreement",
     "AgreementFile",
+    "AgreementState",
+    "CheckResult",
     "DatasetShare",
     "Decision",
-    "Part3Basis",
+    "Lifecycle",
+    "LifecycleUnavailable",
     "Partner",
     "Party",
+    "Part3Basis",
+    "PartyApproval",
     "Policies",
     "PolicyProblems",
     "Purpose",
     "Recipient",
     "Resource",
+    "STATUSES",
+    "Status",
+    "Suspension",
     "SyncResult",
     "UkGdprBasis",
+    "VersionInfo",
+    "WHOLE_RECORD_RULES",
+    "agreement_state",
+    "agreement_states",
+    "agreement_terms",
     "api",
+    "approve",
+    "approved_by_every_party",
     "check_policies",
     "cli",
     "current_policies",
+    "current_version",
     "decide",
     "enforce",
+    "evaluate",
     "init_app",
     "load_policies",
     "london_today",
+    "record_approval",
+    "resume",
+    "settle_all",
+    "suspend",
     "sync_to_database",
 ]

@@ -1,11 +1,15 @@
-"""`hub agreements check`: check policies/ and contracts/ without an app or a database."""
+"""`hub agreements check`: check policies/ and contracts/ without an app or a database.
+`hub agreements status`: each agreement's lifecycle status, from the database.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+from flask.cli import ScriptInfo
 
 from hub.agreements.loader import check_policies
 from hub.contracts import display_path
@@ -65,3 +69,53 @@ def check(policies_dir: Path | None, contracts_dir: Path | None) -> None:
         f"{len(policies.contracts)} contracts and {len(views)} views in "
         f"{display_path(policies_dir)} and {display_path(contracts_dir)}."
     )
+
+
+@cli.command("status")
+@click.option("--due-for-review", is_flag=True, help="Only those whose review date has come.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per agreement.")
+def status(due_for_review: bool, as_json: bool) -> None:
+    """Each agreement's status, version, and the parties yet to approve it.
+
+    It also records the transitions time has brought (an agreement that ended is `expired`),
+    each once, in the audit log: run it daily (cron) so that they are recorded on the day even
+    when nobody uses the hub.
+    """
+    from hub.agreements.lifecycle import agreement_states
+
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is not None and info.create_app is not None:
+        app = info.load_app()  # Flask's test runner
+    else:
+        from hub.cli import build_app
+
+        app = build_app()
+    with app.app_context():
+        states = agreement_states()
+    for state in states:
+        if due_for_review and not state.due_for_review:
+            continue
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": state.agreement_id,
+                        "status": state.status,
+                        "version": state.version,
+                        "awaiting": state.awaiting,
+                        "due_for_review": state.due_for_review,
+                        "review_date": state.review_date.isoformat(),
+                        "suspended_reason": state.suspended_reason,
+                        "suspended_by_partner": state.suspended_by_partner,
+                    }
+                )
+            )
+            continue
+        line = f"{state.agreement_id}: {state.status} (version {state.version[:12]})"
+        if state.awaiting:
+            line += f"; awaiting {', '.join(state.awaiting)}"
+        if state.suspended_by_partner:
+            line += f"; suspended by {state.suspended_by_partner}: {state.suspended_reason}"
+        if state.due_for_review:
+            line += f"; review due since {state.review_date}"
+        click.echo(line)

@@ -1,4 +1,5 @@
-"""Who may do what: `decide(identity, action, resource)`, a pure function of the policies.
+"""Who may do what: `decide(identity, action, resource)`, a function of the policies and,
+for sharing data, of the agreement's lifecycle status.
 
 Deny by default: each action has its rules, and whatever no rule allows is refused, with a
 reason that says why and what to do. `enforce(decision)` tells the audit log the reason and
@@ -13,13 +14,22 @@ raises `Forbidden` for a refusal. One name per action, here, in policies and in 
 |                 | provider                                                                |
 | audit.read      | admin; IG officer of a party                                            |
 | client.manage   | admin                                                                   |
-| dataset.upload  | uploader of the dataset's provider, while the agreement is in force     |
+| dataset.upload  | uploader of the dataset's provider, while the agreement is `active`     |
 | upload.read     | uploader of the dataset's provider; IG officer of a party               |
-| view.query      | analyst of a recipient, while the agreement is in force                 |
+| view.query      | analyst of a recipient, while the agreement is `active`                 |
+| agreement.approve | IG officer of a party (whether the change is possible at all is for   |
+| agreement.suspend | the lifecycle to say: hub/agreements/lifecycle.py)                    |
+| agreement.resume  |                                                                       |
+
+`active` is the agreement's lifecycle status (hub/agreements/state.py): every party approved
+the version loaded, nobody suspended it, and today is between start and end. It is read from
+the database at each decision (`lifecycle`, by default hub.agreements.lifecycle), so a
+suspension takes effect at once; if it cannot be read, the decision is a refusal.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,8 +40,11 @@ from flask import current_app
 
 from hub import audit
 from hub.agreements.model import Agreement, Policies
+from hub.agreements.state import ACTIVE, EXPIRED, NOT_STARTED, PROPOSED, SUSPENDED, AgreementState
 from hub.auth import Identity
 from hub.errors import Forbidden
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "hub.policies"
 LONDON = ZoneInfo("Europe/London")
@@ -45,9 +58,15 @@ Action = Literal[
     "dataset.upload",
     "upload.read",
     "view.query",
+    "agreement.approve",
+    "agreement.suspend",
+    "agreement.resume",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 ResourceKind = Literal["agreement", "contract", "dataset", "upload", "view", "audit", "client"]
+
+# The lifecycle state of an agreement on a day: (agreement_id, today) -> AgreementState.
+Lifecycle = Callable[[str, date], AgreementState]
 
 # Rules under which a party member sees the whole agreement rather than its own part.
 WHOLE_RECORD_RULES = frozenset({"admin", "party-ig-officer"})
@@ -90,15 +109,22 @@ def decide(
     *,
     policies: Policies | None = None,
     today: date | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Decision:
-    """Whether `identity` may do `action` to `resource`; deny unless a rule allows it."""
+    """Whether `identity` may do `action` to `resource`; deny unless a rule allows it.
+
+    `lifecycle` gives an agreement's state for sharing decisions; by default it is read from
+    the current app's database (tests without one pass their own).
+    """
     if not isinstance(resource, Resource):
         raise TypeError(
             f"decide() takes a hub.agreements.Resource, not {type(resource).__name__} "
             f"{resource!r}: e.g. Resource(kind='audit')"
         )
     policies = policies if policies is not None else current_policies()
-    context = _Context(identity, resource, policies, today or london_today())
+    context = _Context(
+        identity, resource, policies, today or london_today(), lifecycle or _database_lifecycle
+    )
     rule = _RULES.get(action)
     if rule is None:
         return _deny(
@@ -129,6 +155,7 @@ class _Context:
     resource: Resource
     policies: Policies
     today: date
+    lifecycle: Lifecycle
 
     @property
     def partner(self) -> str:
@@ -181,13 +208,69 @@ def _wrong_role(c: _Context, action: str, needed: str) -> Decision:
     )
 
 
-def _not_in_force(agreement: Agreement, today: date) -> Decision:
-    when = "has not started" if today < agreement.start else "has ended"
+def _database_lifecycle(agreement_id: str, today: date) -> AgreementState:
+    # Imported here: lifecycle builds on decide (its changes are decided too).
+    from hub.agreements.lifecycle import lifecycle_state
+
+    return lifecycle_state(agreement_id, today=today)
+
+
+def _not_active(c: _Context, agreement: Agreement) -> Decision | None:
+    """The refusal if `agreement` is not `active` now; None if data may be shared under it.
+
+    Fails closed: a state that cannot be read is a refusal.
+    """
+    try:
+        state = c.lifecycle(agreement.id, c.today)
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, nothing is shared
+        log.error(
+            "lifecycle state of agreement %s unreadable (%s): refusing",
+            agreement.id,
+            type(exc).__name__,
+        )
+        return _deny(
+            "lifecycle-unavailable",
+            f"The hub cannot read the approval state of agreement `{agreement.id}` now, so "
+            "nothing is shared under it. Try again later; if this persists, quote the request_id "
+            "to the hub's operators.",
+        )
+    if state.status == ACTIVE:
+        return None
+    how = f"POST /api/v1/agreements/{agreement.id}"
+    if state.status == PROPOSED:
+        return _deny(
+            "awaiting-approval",
+            f"Agreement `{agreement.id}` is awaiting approval by {_names(state.awaiting)}: "
+            "nothing may be shared under it until the IG officer of every party has approved "
+            f"this version ({how}/approvals).",
+        )
+    if state.status == SUSPENDED:
+        when = f" on {state.suspended_at:%Y-%m-%d}" if state.suspended_at else ""
+        return _deny(
+            "suspended",
+            f"Agreement `{agreement.id}` was suspended by `{state.suspended_by_partner}`{when} "
+            f"(reason: {(state.suspended_reason or 'none given').rstrip('.')}). Nothing may be "
+            f"shared under it until an IG officer of a party resumes it ({how}/resume).",
+        )
+    if state.status in (EXPIRED, NOT_STARTED):
+        when = "has not started" if state.status == NOT_STARTED else "has ended"
+        return _deny(
+            "not-in-force",
+            f"Agreement `{agreement.id}` {when} (in force {agreement.start} to {agreement.end}; "
+            f"today is {c.today}): nothing may be shared under it now. Its IG officers can "
+            "renew it.",
+        )
     return _deny(
-        "not-in-force",
-        f"Agreement `{agreement.id}` {when} (in force {agreement.start} to {agreement.end}; "
-        f"today is {today}): nothing may be shared under it now. Its IG officers can renew it.",
+        "superseded",
+        f"Agreement `{agreement.id}` has a newer version than the one this server loaded: "
+        "nothing is shared under the old one. The hub's operators must restart it, and every "
+        "party approve the new version.",
     )
+
+
+def _names(partners: list[str]) -> str:
+    quoted = [f"`{p}`" for p in partners]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _list_agreements(c: _Context) -> Decision:
@@ -309,8 +392,9 @@ def _upload(c: _Context) -> Decision:
             "datasets the agreement names your organisation as provider of (GET /api/v1/agreements/"
             f"{found.id}).",
         )
-    if not found.in_force(c.today):
-        return _not_in_force(found, c.today)
+    refusal = _not_active(c, found)
+    if refusal is not None:
+        return refusal
     return Decision(
         True,
         f"`{c.partner}` provides `{dataset}` under `{found.id}`, which is in force.",
@@ -359,13 +443,32 @@ def _query_view(c: _Context) -> Decision:
             f"`{c.partner}` does not receive {what} under agreement `{found.id}`: query only what "
             "the agreement shares with your organisation.",
         )
-    if not found.in_force(c.today):
-        return _not_in_force(found, c.today)
+    refusal = _not_active(c, found)
+    if refusal is not None:
+        return refusal
     return Decision(
         True,
         f"Analysts of `{c.partner}`, a recipient, query `{found.id}` while it is in force.",
         "recipient-analyst-in-force",
     )
+
+
+def _change_lifecycle(verb: str) -> Callable[[_Context], Decision]:
+    """approve, suspend, resume: the IG officers of the agreement's parties."""
+
+    def rule(c: _Context) -> Decision:
+        found = _agreement(c)
+        if isinstance(found, Decision):
+            return found
+        if not c.has("ig_officer"):
+            return _wrong_role(c, f"To {verb} an agreement", "the ig_officer role at a party")
+        return Decision(
+            True,
+            f"IG officers of `{c.partner}`, a party, {verb} agreement `{found.id}`.",
+            "party-ig-officer",
+        )
+
+    return rule
 
 
 _RULES: dict[str, Callable[[_Context], Decision]] = {
@@ -377,5 +480,8 @@ _RULES: dict[str, Callable[[_Context], Decision]] = {
     "dataset.upload": _upload,
     "upload.read": _read_upload,
     "view.query": _query_view,
+    "agreement.approve": _change_lifecycle("approve"),
+    "agreement.suspend": _change_lifecycle("suspend"),
+    "agreement.resume": _change_lifecycle("resume"),
 }
 assert set(_RULES) == set(ACTIONS)

@@ -39,7 +39,13 @@ class OAuthClient(SQLModel, table=True):
 
 
 class AgreementRecord(SQLModel, table=True):
-    """An agreement file as loaded: one row per distinct content hash (a version)."""
+    """An agreement file as loaded: one row per distinct content hash (a version).
+
+    `status` is the last lifecycle status recorded for the version (an audit event was
+    appended for each change); the status in force is computed from the approvals, the open
+    suspension and the date (hub/agreements/lifecycle.py). `approval_round` counts the times
+    the version was proposed: a version that comes back after another needs new approvals.
+    """
 
     __tablename__ = "agreements"
     __table_args__ = (UniqueConstraint("agreement_id", "content_hash"),)
@@ -51,6 +57,63 @@ class AgreementRecord(SQLModel, table=True):
     status: str = Field(default="proposed", max_length=32)
     document: dict = Field(sa_column=Column(JSON, nullable=False))
     loaded_at: datetime = Field(default_factory=utcnow)
+    approval_round: int = Field(default=1)
+    status_changed_at: datetime | None = None
+
+
+class AgreementApproval(SQLModel, table=True):
+    """A party's approval of one version of an agreement (one proposal round of it)."""
+
+    __tablename__ = "agreement_approvals"
+    __table_args__ = (
+        UniqueConstraint(
+            "agreement_record_id",
+            "approval_round",
+            "partner_id",
+            name="uq_agreement_approvals_version_round_partner",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_record_id: int = Field(foreign_key="agreements.id", index=True)
+    approval_round: int
+    agreement_id: str = Field(max_length=100)
+    content_hash: str = Field(max_length=64)
+    partner_id: str = Field(foreign_key="partners.id", max_length=64)
+    # The IG officer's client that approved: who did it, for the record and the audit log.
+    client_id: str = Field(max_length=64)
+    approved_at: datetime = Field(default_factory=utcnow)
+
+
+class AgreementSuspension(SQLModel, table=True):
+    """A suspension of an agreement (whatever its version) by a party, and its resumption.
+
+    At most one is open (not resumed) per agreement: a unique partial index makes a second,
+    concurrent suspend fail rather than stack.
+    """
+
+    __tablename__ = "agreement_suspensions"
+    __table_args__ = (
+        Index(
+            "uq_agreement_suspensions_open",
+            "agreement_id",
+            unique=True,
+            sqlite_where=text("resumed_at IS NULL"),
+            postgresql_where=text("resumed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: str = Field(index=True, max_length=100)
+    content_hash: str = Field(max_length=64)  # the version in force when it was suspended
+    reason: str = Field(max_length=1000)
+    suspended_by_client: str = Field(max_length=64)
+    suspended_by_partner: str = Field(foreign_key="partners.id", max_length=64)
+    suspended_at: datetime = Field(default_factory=utcnow)
+    resumed_at: datetime | None = None
+    resumed_by_client: str | None = Field(default=None, max_length=64)
+    resumed_by_partner: str | None = Field(default=None, max_length=64)
+    resume_reason: str | None = Field(default=None, max_length=1000)
 
 
 class Upload(SQLModel, table=True):
@@ -82,6 +145,9 @@ class Upload(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     agreement_id: str = Field(index=True, max_length=100)
+    # The agreement version (content hash of its file) the data was shared under: that
+    # version's terms (retention, fields) keep governing it after the file changes.
+    agreement_version: str | None = Field(default=None, max_length=64)
     dataset: str = Field(index=True, max_length=100)
     partner_id: str = Field(foreign_key="partners.id", index=True, max_length=64)
     client_id: str = Field(max_length=64)

@@ -10,7 +10,7 @@ from .api import api
 from .background import prepare_ingest, start_background, stop_background
 from .cli import upload_cli
 from .jobs import embedded_runner, enqueue, run_upload_job, use_app_for_jobs
-from .lifecycle import recover_stale_uploads
+from .lifecycle import discard_spool, recover_stale_uploads, spool_path
 from .loaders import PostgresLoader, SqliteLoader, loader_for
 from .parse import DEFAULT_CHUNK_SIZE, ROW, ParsedFeed, parse_file
 from .parse_errors import ParseError
@@ -18,6 +18,8 @@ from .parse_format import CSV, NDJSON, PARQUET, detect_format
 from .parse_header import HeaderMap, map_header, normalise_column_name
 from .pipeline import process_upload
 from .readers import ParseStats, open_csv, open_ndjson, open_parquet
+from .schemas import UploadOut
+from .schemas import detail as upload_detail
 from .service import (
     UploadNotFound,
     authorize_upload,
@@ -48,9 +50,11 @@ __all__ = [
     "SqliteLoader",
     "StoredColumn",
     "UploadNotFound",
+    "UploadOut",
     "api",
     "authorize_upload",
     "detect_format",
+    "discard_spool",
     "embedded_runner",
     "enqueue",
     "get_upload",
@@ -69,11 +73,13 @@ __all__ = [
     "recover_stale_uploads",
     "run_upload_job",
     "spool",
+    "spool_path",
     "start_background",
     "stop_background",
     "submit_upload",
     "table_name",
     "upload_cli",
+    "upload_detail",
     "use_app_for_jobs",
     "worker_cli",
     "withdraw_upload",

@@ -15,9 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.db.models import Upload
 
 Status = Literal[
-    "received", "processing", "published", "rejected", "failed", "withdrawn", "replaced"
+    "received",
+    "processing",
+    "published",
+    "rejected",
+    "failed",
+    "withdrawn",
+    "replaced",
+    "expired",  # retention deleted its rows (hub/retention)
 ]
-TERMINAL = frozenset({"published", "rejected", "failed", "withdrawn", "replaced"})
+TERMINAL = frozenset({"published", "rejected", "failed", "withdrawn", "replaced", "expired"})
 Scalar = int | float | str | bool | None
 
 

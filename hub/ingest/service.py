@@ -102,6 +102,8 @@ def submit_upload(
         upload = Upload(
             id=str(uuid.uuid4()),
             agreement_id=agreement_id,
+            # The version it is shared under: its terms keep governing these rows.
+            agreement_version=current_policies().files[agreement_id].sha256,
             dataset=dataset,
             partner_id=identity.partner,
             client_id=identity.client_id,
@@ -299,6 +301,7 @@ def list_uploads(
     agreement_id: str | None = None,
     dataset: str | None = None,
     status: str | None = None,
+    partner: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[Upload], str | None]:
@@ -347,6 +350,8 @@ def list_uploads(
         query = query.where(Upload.dataset == dataset)
     if status:
         query = query.where(Upload.status == status)
+    if partner:  # the sending partner: an IG officer's console lists uploads by partner
+        query = query.where(Upload.partner_id == partner)
     if cursor:
         created, last_id = _read_cursor(cursor)
         query = query.where(

@@ -333,11 +333,13 @@ def test_parquet_declared_for_a_csv_file_is_refused(client, app, police):
 @pytest.fixture
 def small_app(tmp_path, database_url, test_keys):
     from hub.agreements import sync_to_database
+    from tests.helpers import approve_every_agreement
 
     settings = make_settings(tmp_path / "small", database_url, test_keys, max_upload_bytes=2_000)
     app = with_ingest(create_app(settings))
     with app.app_context():
         sync_to_database()
+    approve_every_agreement(app)
     yield app
     db.get_engine(app).dispose()
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 
 from tests.e2e.conftest import HUB
+from tests.helpers import approve_over_http
 from tests.helpers_ingest import POLICE_FILE, POLICE_ROWS
 
 
@@ -23,6 +24,9 @@ def _upload(running_demo, client: dict, *args: str, secret: str | None = None):
 
 def _police_uploader(running_demo) -> dict:
     clients = json.loads((running_demo.instance / "demo-clients.json").read_text())
+    # Data is shared only under approved agreements: each party's IG officer approves them
+    # (again, if the demo has already: approving twice changes nothing).
+    approve_over_http(running_demo.url, clients)
     return next(
         c for c in clients if c["partner"] == "northshire-police" and "uploader" in c["roles"]
     )

@@ -3,6 +3,7 @@ and PostgreSQL. The `app` fixture has already synced the shipped policies once."
 
 import dataclasses
 
+import pytest
 from sqlmodel import select
 
 from hub import db
@@ -21,6 +22,7 @@ def rows(app):
     return partners, records
 
 
+@pytest.mark.agreements_proposed  # as loaded: no party has approved them yet
 def test_the_shipped_policies_are_in_the_database(app):
     partners, records = rows(app)
     assert partners["northshire-police"] == ("Northshire Police", "police")

@@ -254,6 +254,7 @@ def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, 
     from hub.agreements import sync_to_database
     from hub.app import create_app
     from tests.conftest import make_settings
+    from tests.helpers import approve_every_agreement
 
     queue = f"hub-test-{uuid.uuid4().hex[:10]}"
     settings = make_settings(
@@ -264,6 +265,7 @@ def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, 
     try:
         with app.app_context():
             sync_to_database()
+        approve_every_agreement(app)
         data, ids = police_variant(60)
         upload, created = submit(app, uploader(POLICE), HOTSPOTS, STREET, data)
         assert created

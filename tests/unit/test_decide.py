@@ -1,12 +1,25 @@
-"""decide(identity, action, resource): every role × action, for a party and a non-party, and
-the dates an agreement is in force. Deny by default."""
+"""decide(identity, action, resource): every role × action, for a party and a non-party, the
+dates an agreement is in force and its lifecycle status. Deny by default.
 
-from datetime import date, timedelta
+No database here: each decision is given the agreement's lifecycle state (`lifecycle=`), by
+default as if every party had approved the version loaded."""
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from hub import audit
-from hub.agreements import ACTIONS, Resource, decide, enforce, load_policies
+from hub.agreements import (
+    ACTIONS,
+    PartyApproval,
+    Resource,
+    Suspension,
+    approved_by_every_party,
+    enforce,
+    evaluate,
+    load_policies,
+)
+from hub.agreements import decide as hub_decide
 from hub.auth import Identity
 from hub.errors import Forbidden
 from hub.settings import PROJECT_ROOT
@@ -24,6 +37,26 @@ def policies():
     return shipped
 
 
+def approved(policies):
+    """Every agreement approved by every party: its status then depends on the date only."""
+
+    def state(agreement_id, today):
+        return approved_by_every_party(policies.agreements[agreement_id], version="v1", today=today)
+
+    return state
+
+
+def decide(identity, action, resource, *, policies, lifecycle=None, **kwargs):
+    return hub_decide(
+        identity,
+        action,
+        resource,
+        policies=policies,
+        lifecycle=lifecycle or approved(policies),
+        **kwargs,
+    )
+
+
 def who(partner: str, *roles: str) -> Identity:
     return Identity(client_id=f"client-{partner}", partner=partner, roles=frozenset(roles))
 
@@ -38,6 +71,9 @@ RESOURCES = {
     "dataset.upload": Resource(kind="dataset", agreement_id=EARLY, dataset="school-attendance"),
     "upload.read": Resource(kind="upload", agreement_id=EARLY, dataset="school-attendance"),
     "view.query": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
+    "agreement.approve": Resource(kind="agreement", agreement_id=EARLY),
+    "agreement.suspend": Resource(kind="agreement", agreement_id=EARLY),
+    "agreement.resume": Resource(kind="agreement", agreement_id=EARLY),
 }
 assert set(RESOURCES) == set(ACTIONS)
 
@@ -84,6 +120,12 @@ TABLE = {
     ("uploader", "upload.read"): ("+provider-uploader", "not-a-party"),
     ("uploader", "view.query"): ("role-not-allowed", "not-a-party"),
 }
+# Only the IG officers of its parties change an agreement's lifecycle; admins of the hub do not.
+for _action in ("agreement.approve", "agreement.suspend", "agreement.resume"):
+    TABLE[("admin", _action)] = ("role-not-allowed", "not-a-party")
+    TABLE[("ig_officer", _action)] = ("+party-ig-officer", "not-a-party")
+    TABLE[("analyst", _action)] = ("role-not-allowed", "not-a-party")
+    TABLE[("uploader", _action)] = ("role-not-allowed", "not-a-party")
 assert set(TABLE) == {(role, action) for role in PARTY for action in ACTIONS}
 
 ROWS = [
@@ -305,3 +347,152 @@ def test_enforce_notes_and_refuses_a_denied_decision(policies, notes):
     assert info.value.detail == decision.reason
     assert info.value.extra == {"rule": "not-a-party"}
     assert notes == [{"reason": decision.reason, "details": {"rule": "not-a-party"}}]
+
+
+# -- the lifecycle: only an `active` agreement shares data -------------------------------------
+
+UPLOAD = ("riverside-academy", "uploader", "dataset.upload", data(EARLY, "school-attendance"))
+QUERY = ("northshire-council", "analyst", "view.query", view(EARLY, "school-attendance"))
+SUSPENDED_AT = datetime(2026, 5, 30, 14, 0, tzinfo=UTC)
+
+
+def state_of(policies, *, approvers=None, suspension=None, superseded=False):
+    """A fixed lifecycle state of the early intervention agreement, whatever the day."""
+    agreement = policies.agreements[EARLY]
+    approvers = [p.partner for p in agreement.parties] if approvers is None else approvers
+
+    def state(agreement_id, today):
+        assert agreement_id == EARLY
+        return evaluate(
+            agreement,
+            version="v1",
+            today=today,
+            approvals={p: PartyApproval(p, True, SUSPENDED_AT, f"ig-{p}") for p in approvers},
+            suspension=suspension,
+            superseded=superseded,
+        )
+
+    return state
+
+
+@pytest.mark.parametrize("case", [UPLOAD, QUERY], ids=["upload", "query"])
+def test_a_proposed_agreement_shares_nothing_and_names_who_must_approve(policies, case):
+    partner, role, action, resource = case
+    lifecycle = state_of(policies, approvers=["northshire-council", "northshire-police"])
+    decision = decide(
+        who(partner, role), action, resource, policies=policies, today=TODAY, lifecycle=lifecycle
+    )
+    assert not decision.allowed
+    assert decision.rule == "awaiting-approval"
+    assert (
+        "awaiting approval by `northshire-hospitals`, `riverside-academy` and "
+        "`hillcrest-high-school`" in decision.reason
+    )
+    assert f"/api/v1/agreements/{EARLY}/approvals" in decision.reason
+
+
+@pytest.mark.parametrize("case", [UPLOAD, QUERY], ids=["upload", "query"])
+def test_a_suspended_agreement_shares_nothing_and_says_why(policies, case):
+    partner, role, action, resource = case
+    suspension = Suspension("Data breach under investigation.", POLICE, "ig-p", SUSPENDED_AT)
+    decision = decide(
+        who(partner, role),
+        action,
+        resource,
+        policies=policies,
+        today=TODAY,
+        lifecycle=state_of(policies, suspension=suspension),
+    )
+    assert not decision.allowed
+    assert decision.rule == "suspended"
+    assert "suspended by `northshire-police` on 2026-05-30" in decision.reason
+    assert "Data breach under investigation" in decision.reason
+    assert f"/api/v1/agreements/{EARLY}/resume" in decision.reason
+
+
+def test_a_superseded_version_shares_nothing(policies):
+    partner, role, action, resource = UPLOAD
+    decision = decide(
+        who(partner, role),
+        action,
+        resource,
+        policies=policies,
+        today=TODAY,
+        lifecycle=state_of(policies, superseded=True),
+    )
+    assert (decision.allowed, decision.rule) == (False, "superseded")
+
+
+def test_an_expired_agreement_stays_expired_whatever_else_holds(policies):
+    suspension = Suspension("Paused.", POLICE, "ig-p", SUSPENDED_AT)
+    decision = decide(
+        who("riverside-academy", "uploader"),
+        "dataset.upload",
+        data(EARLY, "school-attendance"),
+        policies=policies,
+        today=END + timedelta(days=1),
+        lifecycle=state_of(policies, suspension=suspension),
+    )
+    assert (decision.allowed, decision.rule) == (False, "not-in-force")
+    assert "has ended" in decision.reason
+
+
+@pytest.mark.parametrize("case", [UPLOAD, QUERY], ids=["upload", "query"])
+def test_a_state_that_cannot_be_read_is_a_refusal(policies, case):
+    partner, role, action, resource = case
+
+    def broken(agreement_id, today):
+        raise RuntimeError("the database is away")
+
+    decision = decide(
+        who(partner, role), action, resource, policies=policies, today=TODAY, lifecycle=broken
+    )
+    assert (decision.allowed, decision.rule) == (False, "lifecycle-unavailable")
+    assert "the database is away" not in decision.reason
+
+
+def test_without_a_database_nothing_is_shared(policies):
+    # No app, no lifecycle given: the default reads the database, which is not there.
+    decision = hub_decide(
+        who("riverside-academy", "uploader"),
+        "dataset.upload",
+        data(EARLY, "school-attendance"),
+        policies=policies,
+        today=TODAY,
+    )
+    assert (decision.allowed, decision.rule) == (False, "lifecycle-unavailable")
+
+
+@pytest.mark.parametrize(
+    ("partner", "role", "action", "resource"),
+    [
+        ("riverside-academy", "ig_officer", "agreement.read", agreement(EARLY)),
+        ("northshire-council", "analyst", "agreement.read", agreement(EARLY)),
+        ("riverside-academy", "ig_officer", "audit.read", Resource("audit", EARLY)),
+        (
+            "riverside-academy",
+            "uploader",
+            "upload.read",
+            Resource("upload", EARLY, "school-attendance"),
+        ),
+        ("northshire-police", "ig_officer", "agreement.resume", agreement(EARLY)),
+        ("northshire-police", "ig_officer", "agreement.approve", agreement(EARLY)),
+    ],
+)
+def test_reading_and_governing_do_not_wait_for_approval_or_stop_when_suspended(
+    policies, partner, role, action, resource
+):
+    suspension = Suspension("Paused.", POLICE, "ig-p", SUSPENDED_AT)
+    for lifecycle in (
+        state_of(policies, approvers=[]),
+        state_of(policies, suspension=suspension),
+    ):
+        decision = decide(
+            who(partner, role),
+            action,
+            resource,
+            policies=policies,
+            today=TODAY,
+            lifecycle=lifecycle,
+        )
+        assert decision.allowed, decision

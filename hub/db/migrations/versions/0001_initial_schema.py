@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 05:59:47.524278
+Create Date: 2026-11-23 08:51:41.431074
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,6 +25,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('loaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('approval_round', sa.Integer(), nullable=False),
+    sa.Column('status_changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('agreement_id', 'content_hash')
     )
@@ -87,6 +89,42 @@ def upgrade() -> None:
         batch_op.create_index('ix_view_disclosures_person', ['linkage_domain', 'pseudonym'], unique=False)
         batch_op.create_index(batch_op.f('ix_view_disclosures_request_id'), ['request_id'], unique=False)
 
+    op.create_table('agreement_approvals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_record_id', sa.Integer(), nullable=False),
+    sa.Column('approval_round', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('partner_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('approved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_record_id'], ['agreements.id'], ),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('agreement_record_id', 'approval_round', 'partner_id', name='uq_agreement_approvals_version_round_partner')
+    )
+    with op.batch_alter_table('agreement_approvals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_approvals_agreement_record_id'), ['agreement_record_id'], unique=False)
+
+    op.create_table('agreement_suspensions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('suspended_by_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('suspended_by_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('suspended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('resumed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resumed_by_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('resumed_by_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('resume_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.ForeignKeyConstraint(['suspended_by_partner'], ['partners.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('agreement_suspensions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_suspensions_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index('uq_agreement_suspensions_open', ['agreement_id'], unique=True, sqlite_where=sa.text('resumed_at IS NULL'), postgresql_where=sa.text('resumed_at IS NULL'))
+
     op.create_table('oauth_clients',
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('secret_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -104,6 +142,7 @@ def upgrade() -> None:
     op.create_table('uploads',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('agreement_version', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('dataset', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('partner_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -156,6 +195,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oauth_clients_partner_id'))
 
     op.drop_table('oauth_clients')
+    with op.batch_alter_table('agreement_suspensions', schema=None) as batch_op:
+        batch_op.drop_index('uq_agreement_suspensions_open', sqlite_where=sa.text('resumed_at IS NULL'), postgresql_where=sa.text('resumed_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_agreement_suspensions_agreement_id'))
+
+    op.drop_table('agreement_suspensions')
+    with op.batch_alter_table('agreement_approvals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_approvals_agreement_record_id'))
+
+    op.drop_table('agreement_approvals')
     with op.batch_alter_table('view_disclosures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_view_disclosures_request_id'))
         batch_op.drop_index('ix_view_disclosures_person')
