@@ -9,16 +9,28 @@ from hub.audit.checkpoint import (
     sign_checkpoint,
     verifier_key,
 )
+from hub.audit.checkpoints import start_background, stop_background
 from hub.audit.cli import cli
 from hub.audit.events import Actor, NewEvent, leaf_bytes
 from hub.audit.hook import init_app, note
-from hub.audit.log import EventFilter, append, ensure_checkpoint, read_events
+from hub.audit.log import (
+    EventFilter,
+    LogCorrupted,
+    LogForked,
+    append,
+    ensure_checkpoint,
+    read_checkpoints,
+    read_events,
+    store_checkpoint,
+)
 from hub.audit.verify import VerificationFailed, Verified, verify_log
 
 __all__ = [
     "Actor",
     "EventFilter",
     "InvalidNote",
+    "LogCorrupted",
+    "LogForked",
     "NewEvent",
     "VerificationFailed",
     "Verified",
@@ -30,8 +42,12 @@ __all__ = [
     "leaf_bytes",
     "note",
     "parse_and_verify_note",
+    "read_checkpoints",
     "read_events",
     "sign_checkpoint",
+    "start_background",
+    "stop_background",
+    "store_checkpoint",
     "verifier_key",
     "verify_log",
 ]

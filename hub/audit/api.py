@@ -1,6 +1,7 @@
 """HTTP: the events (for IG officers and admins), and what anyone needs to check the log
-without trusting the hub: the signed checkpoint, the public key, inclusion and consistency
-proofs. Hashes in JSON are hex; the checkpoint note carries its root in base64, as C2SP says.
+without trusting the hub: the signed checkpoint, the checkpoints kept, the public key,
+inclusion and consistency proofs (RFC 6962 / 9162). Hashes in JSON are hex; the checkpoint
+note carries its root in base64, as C2SP says.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 
 from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub import db, errors
-from hub.audit import merkle
 from hub.audit.checkpoint import key_id, raw_public_key, verifier_key
 from hub.audit.events import canonical_json, format_time, row_document
 from hub.audit.hook import EXTENSION, note
@@ -25,9 +27,8 @@ from hub.audit.log import (
     EventFilter,
     LogCorrupted,
     current_size,
-    ensure_checkpoint,
     leaf_b64,
-    leaf_hashes,
+    read_checkpoints,
     read_events,
 )
 
@@ -92,29 +93,56 @@ class PublicKeyOut(BaseModel):
 
 
 class InclusionQuery(BaseModel):
-    index: int = Field(ge=0)
-    size: int | None = Field(None, ge=1, description="Tree size; the current size if omitted.")
+    index: int = Field(ge=0, description="The event's index (its leaf's position).")
+    size: int | None = Field(
+        None, ge=1, description="The tree size, e.g. a signed checkpoint's; the current if omitted."
+    )
 
 
 class InclusionOut(BaseModel):
+    """RFC 6962 / 9162 inclusion proof: the audit path from the leaf up, hex SHA-256 hashes."""
+
     index: int
     size: int
-    leaf_hash: str
-    root: str
     proof: list[str]
 
 
 class ConsistencyQuery(BaseModel):
-    old_size: int = Field(ge=1)
-    new_size: int | None = Field(None, ge=1, description="The current size if omitted.")
+    from_: int = Field(alias="from", ge=1, description="The older tree size.")
+    to: int | None = Field(
+        None, ge=1, description="The newer tree size; the current size if omitted."
+    )
 
 
 class ConsistencyOut(BaseModel):
-    old_size: int
-    new_size: int
-    old_root: str
-    new_root: str
+    """RFC 6962 / 9162 consistency proof between the trees of `from` and `to` leaves."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    from_: int = Field(alias="from")
+    to: int
     proof: list[str]
+
+
+class CheckpointsQuery(BaseModel):
+    after: int | None = Field(
+        None, ge=-1, description="Checkpoints with a size above this (a page's next_cursor)."
+    )
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class CheckpointOut(BaseModel):
+    size: int
+    root: str = Field(description="Hex of the tree's root hash at `size`.")
+    note: str = Field(description="The C2SP tlog-checkpoint signed note, as /checkpoint serves.")
+    created_at: str = Field(description="When the hub signed it: RFC 3339, UTC.")
+
+
+class CheckpointPage(BaseModel):
+    items: list[CheckpointOut]
+    next_cursor: int | None = Field(
+        description="Pass as ?after= for the next page; null at the end."
+    )
 
 
 def _filters_digest(where: EventFilter) -> str:
@@ -211,13 +239,30 @@ def _corrupted() -> errors.HubError:
 def get_checkpoint():
     """The signed checkpoint of the log at its current size (C2SP tlog-checkpoint)."""
     note(action=VERIFY, resource="audit/checkpoint")
-    origin, key = _signing()
+    _, key = _signing()
     try:
-        stored = ensure_checkpoint(None, origin=origin, private_key=key)
+        stored = current_app.extensions[EXTENSION].checkpoints.ensure(None, key)
     except (LogCorrupted, LookupError) as exc:
         raise _corrupted() from exc
     note(details={"size": stored.size})
     return Response(stored.note, mimetype="text/plain")
+
+
+@api.get("/checkpoints", responses={200: CheckpointPage})
+def list_checkpoints(query: CheckpointsQuery):
+    """Every checkpoint the hub has signed and kept, by increasing size; one per size."""
+    note(action=VERIFY, resource="audit/checkpoints")
+    with db.read_only() as session:
+        rows = read_checkpoints(session, after=query.after, limit=query.limit + 1)
+        items = [
+            CheckpointOut(
+                size=row.size, root=row.root, note=row.note, created_at=format_time(row.created_at)
+            )
+            for row in rows[: query.limit]
+        ]
+    note(details={"returned": len(items)})
+    next_cursor = items[-1].size if len(rows) > query.limit else None
+    return CheckpointPage(items=items, next_cursor=next_cursor).model_dump()
 
 
 @api.get("/public-key", responses={200: PublicKeyOut})
@@ -238,47 +283,41 @@ def get_public_key():
     ).model_dump()
 
 
-def _hashes(size: int | None) -> tuple[int, list[bytes]]:
+@contextmanager
+def _tree(size: int | None) -> Iterator[tuple[int, Any, Any]]:
+    """(size, session, tree): the tree of `size` events (the current size if None), from this
+    process's running tree (hub.audit.tree), which reads only the events new to it."""
+    checkpoints = current_app.extensions[EXTENSION].checkpoints
     with db.read_only() as session:
         current = current_size(session)
         wanted = current if size is None else size
         if wanted > current:
             raise errors.NotFound(f"The log holds {current} events; no tree of size {wanted} yet.")
         try:
-            return wanted, leaf_hashes(session, wanted)
-        except LookupError as exc:
+            yield wanted, session, checkpoints.proof_tree(session, wanted)
+        except (LookupError, LogCorrupted) as exc:
             raise _corrupted() from exc
 
 
 @api.get("/proof/inclusion", responses={200: InclusionOut})
 def get_inclusion_proof(query: InclusionQuery):
-    """An RFC 9162 inclusion proof for the event at `index` in the tree of `size`."""
+    """An RFC 9162 inclusion proof for the event at `index` in the tree of `size` leaves."""
     note(action=VERIFY, resource="audit/proof/inclusion")
-    size, hashes = _hashes(query.size)
-    if query.index >= size:
-        raise errors.NotFound(f"No event {query.index} in a tree of size {size}.")
-    proof = merkle.inclusion_proof_from_hashes(query.index, size, hashes)
-    return InclusionOut(
-        index=query.index,
-        size=size,
-        leaf_hash=hashes[query.index].hex(),
-        root=merkle.root_from_hashes(hashes[:size]).hex(),
-        proof=[p.hex() for p in proof],
-    ).model_dump()
+    with _tree(query.size) as (size, session, tree):
+        if query.index >= size:
+            raise errors.NotFound(f"No event {query.index} in a tree of size {size}.")
+        proof = tree.inclusion_proof(session, query.index, size)
+    note(details={"index": query.index, "size": size})
+    return InclusionOut(index=query.index, size=size, proof=[p.hex() for p in proof]).model_dump()
 
 
 @api.get("/proof/consistency", responses={200: ConsistencyOut})
 def get_consistency_proof(query: ConsistencyQuery):
-    """An RFC 9162 consistency proof between the trees of `old_size` and `new_size`."""
+    """An RFC 9162 consistency proof that the tree of `to` leaves extends that of `from`."""
     note(action=VERIFY, resource="audit/proof/consistency")
-    new_size, hashes = _hashes(query.new_size)
-    if query.old_size > new_size:
-        raise errors.InvalidRequest("`old_size` must not exceed `new_size`.")
-    proof = merkle.consistency_proof_from_hashes(query.old_size, new_size, hashes)
-    return ConsistencyOut(
-        old_size=query.old_size,
-        new_size=new_size,
-        old_root=merkle.root_from_hashes(hashes[: query.old_size]).hex(),
-        new_root=merkle.root_from_hashes(hashes).hex(),
-        proof=[p.hex() for p in proof],
-    ).model_dump()
+    with _tree(query.to) as (to, session, tree):
+        if query.from_ > to:
+            raise errors.InvalidRequest(f"`from` ({query.from_}) must not exceed `to` ({to}).")
+        proof = tree.consistency_proof(session, query.from_, to)
+    note(details={"from": query.from_, "to": to})
+    return ConsistencyOut(from_=query.from_, to=to, proof=[p.hex() for p in proof]).model_dump()

@@ -27,21 +27,44 @@ def cli() -> None:
 
 
 @cli.command("verify")
-def verify_command() -> None:
-    """Rebuild every leaf from its event, the tree from the leaves, and check every checkpoint."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+    help="A signed checkpoint saved earlier (as GET /api/v1/audit/checkpoint served it): "
+    "also prove that today's log extends it.",
+)
+def verify_command(checkpoint_file: str | None) -> None:
+    """Rebuild every leaf from its event, the tree from the leaves, and check every checkpoint;
+    with --checkpoint, also that the log is consistent with a checkpoint saved earlier."""
     from hub import db
     from hub.audit.hook import EXTENSION
     from hub.audit.verify import VerificationFailed, verify_log
 
+    saved = None
+    if checkpoint_file is not None:
+        try:
+            with open(checkpoint_file, encoding="utf-8", newline="") as handle:
+                saved = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            click.echo(f"audit log NOT verified: cannot read {checkpoint_file}: {exc}", err=True)
+            sys.exit(1)
     app = _app()
     with app.app_context():
         origin = app.extensions[EXTENSION].origin
         key = verifier_key(origin, app.extensions["hub.keys"].audit_signing_key)
         try:
-            result = verify_log(db.get_engine(app), verifier_key=key)
+            result = verify_log(db.get_engine(app), verifier_key=key, saved_checkpoint=saved)
         except VerificationFailed as exc:
             click.echo(f"audit log NOT verified: {exc}", err=True)
             sys.exit(1)
+    if result.saved is not None:
+        click.echo(
+            f"saved checkpoint {checkpoint_file} verified: signed by {origin}, size "
+            f"{result.saved.size}, root {result.saved.root.hex()}; today's log extends it "
+            f"(consistency proof of {len(result.saved.proof)} hashes from size "
+            f"{result.saved.size} to {result.size})"
+        )
     click.echo(
         f"audit log verified: {result.size} events, root {result.root.hex()}, "
         f"{result.checkpoints} checkpoints"

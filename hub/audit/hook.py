@@ -1,6 +1,8 @@
 """The request hook: exactly one audit event for every request to /api/ or /oauth/token (and
 to the console's pages and signing in and out).
 
+After the append the hook signs a checkpoint if one is due (hub.audit.checkpoints).
+
 Routes (and auth, and agreements.enforce) say what a request was with `note(...)`; the hook
 fills in the rest after the response is made, allowed, denied or failed alike. Requests that
 ended in an exception reach it too: errors.py turns every exception into a problem response
@@ -14,12 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from hub import db, errors
 from hub.audit.checkpoint import check_key_name
+from hub.audit.checkpoints import Checkpointer
 from hub.audit.events import Actor, NewEvent
-from hub.audit.log import append
+from hub.audit.log import LogCorrupted, append
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ _RULE_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")
 @dataclass(frozen=True)
 class AuditConfig:
     origin: str
+    checkpoints: Checkpointer
 
 
 def init_app(app: Flask, settings) -> None:
@@ -44,7 +48,14 @@ def init_app(app: Flask, settings) -> None:
         raise errors.ConfigurationError(
             f"HUB_AUDIT_ORIGIN: {exc}; use a schema-less URL such as hub.example.org/audit"
         ) from exc
-    app.extensions[EXTENSION] = AuditConfig(origin=origin)
+    app.extensions[EXTENSION] = AuditConfig(
+        origin=origin,
+        checkpoints=Checkpointer(
+            origin=origin,
+            every_events=settings.checkpoint_every_events,
+            every_seconds=settings.checkpoint_every_seconds,
+        ),
+    )
     app.after_request(_record)
 
 
@@ -119,7 +130,7 @@ def _record(response: Response) -> Response:
         return response
     g.setdefault(_DONE, True)
     try:
-        append(db.get_engine(), event_for(response))
+        index = append(db.get_engine(), event_for(response))
     except Exception as exc:  # noqa: BLE001 - any failure to record must withhold the answer
         # The type only: a database error's text can carry the event's values.
         log.error(
@@ -134,4 +145,19 @@ def _record(response: Response) -> Response:
                 "Try again later; if this persists, quote the request_id to the hub's operators."
             )
         )
+    _checkpoint_if_due(size=index + 1)
     return response
+
+
+def _checkpoint_if_due(*, size: int) -> None:
+    """After an append: sign a checkpoint if one is due. The event is recorded and the answer
+    stands whatever happens here; a refused checkpoint is logged for the operators."""
+    config: AuditConfig = current_app.extensions[EXTENSION]
+    try:
+        config.checkpoints.checkpoint_if_due(
+            db.get_engine(), current_app.extensions["hub.keys"].audit_signing_key, size=size
+        )
+    except LogCorrupted as exc:
+        log.critical("audit checkpoint refused: %s; run `hub audit verify`", exc)
+    except Exception as exc:  # noqa: BLE001 - the next append or the background tick retries
+        log.warning("audit checkpoint failed (%s)", type(exc).__name__)

@@ -13,6 +13,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select, text
@@ -23,6 +24,9 @@ from hub.audit import merkle
 from hub.audit.checkpoint import sign_checkpoint
 from hub.audit.events import NewEvent, leaf_bytes, now
 from hub.db.models import AuditCheckpoint, AuditEvent, AuditHead
+
+if TYPE_CHECKING:
+    from hub.audit.tree import LogTree
 
 _NEXT_INDEX = text(
     "INSERT INTO audit_head (id, size) VALUES (1, 1) "
@@ -112,13 +116,22 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
     from_index: int | None = None
+    resource_contains: str | None = None  # e.g. a view id: `view:<id>` resources
 
 
 def read_events(
-    session: Session, where: EventFilter, *, after: int | None = None, limit: int = 100
+    session: Session,
+    where: EventFilter,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    newest_first: bool = False,
+    limit: int = 100,
 ) -> list[AuditEvent]:
-    """Events matching `where`, in index order, with an index above `after`."""
-    query = select(AuditEvent).order_by(AuditEvent.index).limit(limit)
+    """Events matching `where`, in index order (or newest first), with an index above
+    `after` and below `before`."""
+    order = AuditEvent.index.desc() if newest_first else AuditEvent.index
+    query = select(AuditEvent).order_by(order).limit(limit)
     if where.actor is not None:
         query = query.where(AuditEvent.actor_client == where.actor)
     if where.partner is not None:
@@ -133,8 +146,12 @@ def read_events(
         query = query.where(AuditEvent.time < where.until)
     if where.from_index is not None:
         query = query.where(AuditEvent.index >= where.from_index)
+    if where.resource_contains is not None:
+        query = query.where(AuditEvent.resource.contains(where.resource_contains, autoescape=True))
     if after is not None:
         query = query.where(AuditEvent.index > after)
+    if before is not None:
+        query = query.where(AuditEvent.index < before)
     return list(session.execute(query).scalars())
 
 
@@ -159,6 +176,29 @@ class LogCorrupted(Exception):
     """The stored log disagrees with itself: a checkpoint's root is not the tree's root."""
 
 
+class LogForked(LogCorrupted):
+    """A second, different root was offered for a size that already has a signed checkpoint.
+
+    The hub signs one root per size; two would prove the log forked, so the store refuses.
+    """
+
+
+def leaf_hashes_between(session: Session, start: int, stop: int) -> list[bytes]:
+    """The leaf hashes of events start .. stop - 1, in index order; all of them or LookupError.
+
+    Indexes are unique integers, so as many rows as the range is wide means none is missing.
+    """
+    rows = session.execute(
+        select(AuditEvent.leaf_hash)
+        .where(AuditEvent.index >= start, AuditEvent.index < stop)
+        .order_by(AuditEvent.index)
+    ).scalars()
+    hashes = [bytes.fromhex(h) for h in rows]
+    if len(hashes) != max(stop - start, 0):
+        raise LookupError(f"events {start} to {stop - 1} should be in the log but are not all")
+    return hashes
+
+
 def _insert_ignoring_conflict(session: Session, model, **values) -> None:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -168,27 +208,75 @@ def _insert_ignoring_conflict(session: Session, model, **values) -> None:
     session.execute(statement)
 
 
+def store_checkpoint(session: Session, *, size: int, root: bytes, note: str) -> AuditCheckpoint:
+    """Keep the signed checkpoint for `size`; the stored one if another process was first.
+
+    Race-safe across processes: the size is the primary key, so of two concurrent inserts one
+    is a no-op. A root other than the one already stored for `size` raises LogForked, and
+    the stored row is never changed.
+    """
+    _insert_ignoring_conflict(
+        session, AuditCheckpoint, size=size, root=root.hex(), note=note, created_at=now()
+    )
+    stored = session.get(AuditCheckpoint, size, populate_existing=True)
+    if stored is None:
+        raise LogCorrupted(f"the checkpoint for size {size} was not stored")
+    if stored.root != root.hex():
+        raise LogForked(
+            f"a checkpoint for size {size} already holds root {stored.root}; refusing to keep "
+            f"a second root {root.hex()} for that size: the log has forked or was altered"
+        )
+    return stored
+
+
 def ensure_checkpoint(
-    engine: Engine | None, *, origin: str, private_key: Ed25519PrivateKey
+    engine: Engine | None,
+    *,
+    origin: str,
+    private_key: Ed25519PrivateKey,
+    tree: LogTree | None = None,
 ) -> AuditCheckpoint:
     """The stored checkpoint for the log's current size, signed now if there is none yet.
 
     A size is signed once: a second signature for a size would only ever repeat the first
     (Ed25519 is deterministic), and a differing root means the log was altered, which raises
-    LogCorrupted rather than signing it.
+    LogCorrupted rather than signing it. With `tree`, the root comes from that running tree
+    (reading only the new leaves); without, from every leaf in the database.
     """
     with db.unit_of_work(engine) as session:
         size = current_size(session)
-        root = tree_root(session, size).hex()
+        if tree is None:
+            root = tree_root(session, size)
+        else:
+            last = last_checkpoint(session)
+            known = (last.size, bytes.fromhex(last.root)) if last is not None else None
+            root = tree.root(session, size, known=known)
         stored = session.get(AuditCheckpoint, size)
-        if stored is None:
-            note = sign_checkpoint(
-                origin=origin, size=size, root=bytes.fromhex(root), private_key=private_key
-            )
-            _insert_ignoring_conflict(
-                session, AuditCheckpoint, size=size, root=root, note=note, created_at=now()
-            )
-            stored = session.get(AuditCheckpoint, size, populate_existing=True)
-        if stored is None or stored.root != root:
-            raise LogCorrupted(f"the checkpoint for size {size} does not match the log's root")
-        return stored
+        if stored is not None:
+            if stored.root != root.hex():
+                raise LogCorrupted(f"the checkpoint for size {size} does not match the log's root")
+            return stored
+        note = sign_checkpoint(origin=origin, size=size, root=root, private_key=private_key)
+        return store_checkpoint(session, size=size, root=root, note=note)
+
+
+def last_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def first_event_time(session: Session) -> datetime | None:
+    return session.execute(
+        select(AuditEvent.time).where(AuditEvent.index == 0)
+    ).scalar_one_or_none()
+
+
+def read_checkpoints(
+    session: Session, *, after: int | None = None, limit: int = 100
+) -> list[AuditCheckpoint]:
+    """Stored checkpoints by increasing size, with a size above `after`."""
+    query = select(AuditCheckpoint).order_by(AuditCheckpoint.size).limit(limit)
+    if after is not None:
+        query = query.where(AuditCheckpoint.size > after)
+    return list(session.execute(query).scalars())

@@ -54,6 +54,11 @@ class TreeBuilder:
             self._stack[-1] = node_hash(self._stack[-1], right)
             size >>= 1
 
+    def copy(self) -> TreeBuilder:
+        other = TreeBuilder()
+        other.size, other._stack = self.size, list(self._stack)
+        return other
+
     def extend(self, hashes: Iterable[bytes]) -> TreeBuilder:
         for h in hashes:
             self.append(h)
@@ -81,52 +86,92 @@ def _subtree(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
     return TreeBuilder().extend(hashes[i] for i in range(lo, hi)).root()
 
 
-def inclusion_proof_from_hashes(index: int, size: int, hashes: Sequence[bytes]) -> list[bytes]:
-    """PATH(m, D[n]) of RFC 6962 section 2.1.1, given the leaf hashes of at least `size` leaves."""
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [lo, hi) whose subtree hashes make PATH(index, D[size]) (RFC 6962
+    section 2.1.1), in proof order: from the leaf up. The ranges are disjoint."""
     if not 0 <= index < size:
         raise ValueError(f"no leaf {index} in a tree of size {size}")
-    if size > len(hashes):
-        raise ValueError(f"a tree of size {size} needs {size} leaves; {len(hashes)} given")
-    path: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     lo, hi, m = 0, size, index
     while hi - lo > 1:
         k = _split(hi - lo)
         if m < k:
-            path.append(_subtree(hashes, lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            path.append(_subtree(hashes, lo, lo + k))
+            ranges.append((lo, lo + k))
             lo, m = lo + k, m - k
-    path.reverse()  # RFC order: from the leaf up
-    return path
+    ranges.reverse()  # RFC order: from the leaf up
+    return ranges
+
+
+def inclusion_proof_from_hashes(index: int, size: int, hashes: Sequence[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 section 2.1.1, given the leaf hashes of at least `size` leaves."""
+    ranges = inclusion_ranges(index, size)
+    if size > len(hashes):
+        raise ValueError(f"a tree of size {size} needs {size} leaves; {len(hashes)} given")
+    return [_subtree(hashes, lo, hi) for lo, hi in ranges]
 
 
 def inclusion_proof(index: int, size: int, leaves: Sequence[bytes]) -> list[bytes]:
     return inclusion_proof_from_hashes(index, size, [leaf_hash(x) for x in leaves[:size]])
 
 
-def consistency_proof_from_hashes(
-    old_size: int, new_size: int, hashes: Sequence[bytes]
-) -> list[bytes]:
-    """PROOF(m, D[n]) of RFC 6962 section 2.1.2 for 0 < m <= n; empty when m == n."""
+def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [lo, hi) whose subtree hashes make PROOF(m, D[n]) (RFC 6962 section
+    2.1.2), in proof order; none when m == n. The ranges are disjoint."""
     if not 0 < old_size <= new_size:
         raise ValueError(f"no consistency proof from size {old_size} to size {new_size}")
-    if new_size > len(hashes):
-        raise ValueError(f"a tree of size {new_size} needs {new_size} leaves; {len(hashes)} given")
-    proof: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     lo, hi, m, complete = 0, new_size, old_size, True
     while m != hi - lo:
         k = _split(hi - lo)
         if m <= k:
-            proof.append(_subtree(hashes, lo + k, hi))
+            ranges.append((lo + k, hi))
             hi = lo + k
         else:
-            proof.append(_subtree(hashes, lo, lo + k))
+            ranges.append((lo, lo + k))
             lo, m, complete = lo + k, m - k, False
     if old_size != new_size and not complete:
-        proof.append(_subtree(hashes, lo, hi))
-    proof.reverse()
-    return proof
+        ranges.append((lo, hi))
+    ranges.reverse()
+    return ranges
+
+
+def consistency_proof_from_hashes(
+    old_size: int, new_size: int, hashes: Sequence[bytes]
+) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 6962 section 2.1.2 for 0 < m <= n; empty when m == n."""
+    ranges = consistency_ranges(old_size, new_size)
+    if new_size > len(hashes):
+        raise ValueError(f"a tree of size {new_size} needs {new_size} leaves; {len(hashes)} given")
+    return [_subtree(hashes, lo, hi) for lo, hi in ranges]
+
+
+class RangeRoots:
+    """The roots of disjoint leaf ranges, built while leaf hashes stream past in index order:
+    a proof over a log too large to hold, in memory logarithmic in its size."""
+
+    def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
+        self._ranges = list(ranges)
+        self._order = sorted(range(len(self._ranges)), key=lambda j: self._ranges[j][0])
+        self._builders = [TreeBuilder() for _ in self._ranges]
+        self._at = 0
+
+    def add(self, index: int, hash_: bytes) -> None:
+        """Feed the leaf hash at `index`; indexes must come in increasing order."""
+        order, ranges = self._order, self._ranges
+        while self._at < len(order) and ranges[order[self._at]][1] <= index:
+            self._at += 1
+        if self._at < len(order) and ranges[order[self._at]][0] <= index:
+            self._builders[order[self._at]].append(hash_)
+
+    def roots(self) -> list[bytes]:
+        """The ranges' roots, in the order the ranges were given."""
+        for (lo, hi), builder in zip(self._ranges, self._builders, strict=True):
+            if builder.size != hi - lo:
+                raise ValueError(f"leaves {lo} to {hi - 1} were not all given")
+        return [builder.root() for builder in self._builders]
 
 
 def consistency_proof(old_size: int, new_size: int, leaves: Sequence[bytes]) -> list[bytes]:

@@ -1,5 +1,6 @@
 """Check the stored log against itself: every event's leaf against its columns, the indexes
-against the head, and every stored checkpoint's root and signature against the tree.
+against the head, and every stored checkpoint's root and signature against the tree; and,
+given a checkpoint saved earlier (say, yesterday's), that today's log extends it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from hub import db
 from hub.audit import merkle
-from hub.audit.checkpoint import InvalidNote, parse_and_verify_note
+from hub.audit.checkpoint import Checkpoint, InvalidNote, parse_and_verify_note
 from hub.audit.events import row_leaf_bytes
 from hub.audit.log import current_size, iter_events
 from hub.db.models import AuditCheckpoint
@@ -27,27 +28,105 @@ class VerificationFailed(Exception):
 
 
 @dataclass(frozen=True)
+class SavedCheckpointVerified:
+    """A checkpoint saved earlier is signed by the hub and today's log extends it."""
+
+    size: int
+    root: bytes
+    proof: list[bytes]
+
+
+@dataclass(frozen=True)
 class Verified:
     size: int
     root: bytes
     checkpoints: int
+    saved: SavedCheckpointVerified | None = None
 
 
-def verify_log(engine: Engine | None = None, *, verifier_key: str) -> Verified:
-    """Raise VerificationFailed at the first thing that does not match; else say what held."""
+def verify_log(
+    engine: Engine | None = None, *, verifier_key: str, saved_checkpoint: str | None = None
+) -> Verified:
+    """Raise VerificationFailed at the first thing that does not match; else say what held.
+
+    `saved_checkpoint` is a signed note kept from earlier (as GET /checkpoint served it): its
+    signature must verify with `verifier_key`, the events before its size must still hash to
+    its root, and a consistency proof from its size to today's, built from today's events,
+    must verify (RFC 9162 section 2.1.4.2) against its root and today's.
+    """
+    saved = _open_saved(saved_checkpoint, verifier_key) if saved_checkpoint is not None else None
     with db.read_only(engine) as session:
         size = current_size(session)
+        if saved is not None and saved.size > size:
+            raise VerificationFailed(
+                f"the saved checkpoint covers {saved.size} events but the log now holds only "
+                f"{size}: events were removed since it was signed",
+                size=saved.size,
+            )
         checkpoints = list(
             session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.size)).scalars()
         )
-        roots = _check_events(session, size, {c.size for c in checkpoints})
+        wanted = {c.size for c in checkpoints}
+        ranges = []
+        if saved is not None:
+            wanted.add(saved.size)
+            if saved.size > 0:
+                ranges = merkle.consistency_ranges(saved.size, size)
+        proof_nodes = merkle.RangeRoots(ranges)
+        roots = _check_events(session, size, wanted, proof_nodes)
+        saved_result = (
+            _check_saved(saved, size, roots, proof_nodes.roots()) if saved is not None else None
+        )
         for stored in checkpoints:
             _check_checkpoint(stored, roots, verifier_key)
-    return Verified(size=size, root=roots[size], checkpoints=len(checkpoints))
+    return Verified(size=size, root=roots[size], checkpoints=len(checkpoints), saved=saved_result)
 
 
-def _check_events(session, size: int, wanted_sizes: set[int]) -> dict[int, bytes]:
-    """Walk the events in index order; return the tree's root at each wanted size and at `size`."""
+def _open_saved(note: str, verifier_key: str) -> Checkpoint:
+    try:
+        return parse_and_verify_note(note, verifier_key)
+    except InvalidNote as exc:
+        raise VerificationFailed(
+            f"the saved checkpoint is not a checkpoint signed by this hub's key: {exc}"
+        ) from exc
+
+
+def _check_saved(
+    saved: Checkpoint, size: int, roots: dict[int, bytes], proof: list[bytes]
+) -> SavedCheckpointVerified:
+    if not hmac.compare_digest(roots[saved.size], saved.root):
+        raise VerificationFailed(
+            f"the saved checkpoint (size {saved.size}, root {saved.root.hex()}): the first "
+            f"{saved.size} events now hash to {roots[saved.size].hex()}; the log was altered "
+            "after that checkpoint was signed",
+            size=saved.size,
+        )
+    if saved.size == 0:
+        consistent = saved.root == merkle.EMPTY_ROOT  # every tree extends the empty one
+    else:
+        consistent = merkle.verify_consistency(
+            old_size=saved.size,
+            new_size=size,
+            old_root=saved.root,
+            new_root=roots[size],
+            proof=proof,
+        )
+    if not consistent:
+        raise VerificationFailed(
+            f"the saved checkpoint (size {saved.size}): the consistency proof to today's "
+            f"{size} events does not verify",
+            size=saved.size,
+        )
+    return SavedCheckpointVerified(size=saved.size, root=saved.root, proof=proof)
+
+
+def _check_events(
+    session, size: int, wanted_sizes: set[int], proof_nodes: merkle.RangeRoots
+) -> dict[int, bytes]:
+    """Walk the events in index order; return the tree's root at each wanted size and at `size`.
+
+    Each leaf hash is also fed to `proof_nodes`, which builds the subtrees a proof needs.
+    """
     tree = merkle.TreeBuilder()
     roots: dict[int, bytes] = {}
     if 0 in wanted_sizes:
@@ -74,6 +153,7 @@ def _check_events(session, size: int, wanted_sizes: set[int]) -> dict[int, bytes
                 f"event {expected}: its stored leaf hash is not SHA-256(0x00 || leaf)",
                 index=expected,
             )
+        proof_nodes.add(expected, hashed)
         tree.append(hashed)
         if tree.size in wanted_sizes:
             roots[tree.size] = tree.root()

@@ -403,7 +403,7 @@ def test_inclusion_and_consistency_proofs_verify_against_signed_checkpoints(clie
     assert (old.size, new.size) == (6, 10)
 
     p = client.get(
-        "/api/v1/audit/proof/consistency", query_string={"old_size": old.size, "new_size": new.size}
+        "/api/v1/audit/proof/consistency", query_string={"from": old.size, "to": new.size}
     ).get_json()
     assert merkle.verify_consistency(
         old_size=old.size,
