@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from hub import agreements, audit, auth, db, ingest
+from hub import agreements, audit, auth, db, ingest, retention
 from hub.errors import ConfigurationError
 
 
@@ -74,19 +74,22 @@ def serve_command(workers: int, threads: int) -> None:
 
 @main.command("demo")
 @click.option("--no-serve", is_flag=True, help="Prepare everything, print it, and exit.")
-def demo_command(no_serve: bool) -> None:
-    """Prepare instance/, the database and the demo clients, then serve."""
-    from hub.demo import ensure_demo_clients, introduction
-    from hub.serve import serve
+@click.option(
+    "--no-data",
+    is_flag=True,
+    help="Write and send no synthetic feeds: an empty hub, agreements approved.",
+)
+def demo_command(no_serve: bool, no_data: bool) -> None:
+    """Prepare instance/, the database, the demo clients and the synthetic feeds; serve; then
+    approve the agreements, upload the feeds and query the views over HTTP."""
+    import time
 
+    from hub.demo_run import run_demo
+
+    started = time.time()  # the demo says how long the cohort took to answer from here
     app = build_app(mode="demo")
     prepare_database(app)
-    settings = app.extensions["hub.settings"]
-    with app.app_context():
-        clients_file, clients = ensure_demo_clients(settings.instance_path / "demo-clients.json")
-    click.echo(introduction(settings, clients_file, clients))
-    if not no_serve:
-        serve(app, host=settings.host, port=settings.port)
+    run_demo(app, started=started, serve=not no_serve, data=not no_data)
 
 
 main.add_command(auth.cli)
@@ -94,3 +97,4 @@ main.add_command(agreements.cli)
 main.add_command(audit.cli)
 main.add_command(ingest.upload_cli)
 main.add_command(ingest.worker_cli)
+main.add_command(retention.cli)

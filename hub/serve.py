@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from hub import db
+from hub import audit, db
 from hub.ingest import start_background
+from hub.retention import start_retention_schedule
 
 
 class HubServer(BaseApplication):
@@ -36,6 +37,10 @@ class HubServer(BaseApplication):
         # Each worker runs its own ingest threads and recovery (HUB_REDIS_URL moves the
         # processing to `hub worker` processes instead).
         start_background(self.application)
+        # And its retention job (HUB_RETENTION_INTERVAL_SECONDS; overlapping runs are safe).
+        start_retention_schedule(self.application)
+        # And its audit checkpoints, so that a quiet log is still signed (HUB_CHECKPOINT_*).
+        audit.start_background(self.application)
         return self.application
 
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
 
     policies_dir: Path = PROJECT_ROOT / "policies"
     contracts_dir: Path = PROJECT_ROOT / "contracts"
+    # Reference data no partner sends: lsoa-centroids.csv, the LSOA points maps draw.
+    reference_dir: Path = PROJECT_ROOT / "reference"
 
     # OAuth / tokens. The issuer defaults to the served address.
     issuer: str | None = None
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
     audit_signing_key: str | None = None
     audit_signing_key_file: Path | None = None
     audit_origin: str | None = None
+    # The hub signs and keeps a checkpoint every N events, or when the last one is M seconds
+    # old and the log grew since (a background thread of `hub serve` sees to quiet hubs).
+    checkpoint_every_events: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: int = Field(default=300, ge=1)
 
     # Pseudonymisation master key: at least 32 bytes, hex text or a file holding raw bytes.
     pseudonym_master_key: str | None = None
@@ -54,6 +60,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     # Worker threads in the server process when no HUB_REDIS_URL is set.
     ingest_threads: int = Field(default=2, ge=1, le=32)
+    # How often each serving process runs the retention job (hub/retention); 0 turns it off.
+    retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
