@@ -1,7 +1,10 @@
-"""The demo: clients for every kind of user, written to instance/demo-clients.json.
+"""The demo: clients for every kind of user, written to instance/demo-clients.json, and
+what `hub demo` prints first.
 
 Run inside an app context after migrations and the policy sync. Running it again reuses the
-clients in the file while they still work; otherwise it makes a new set.
+clients in the file while they still work; otherwise it makes a new set. The rest of the
+demo: hub/demo_run.py (the `hub demo` command's steps), hub/demo_feeds.py (the synthetic
+feeds), hub/demo_story.py (uploads and queries over HTTP), hub/demo_guide.py (the views).
 """
 
 from __future__ import annotations
@@ -104,26 +107,38 @@ def ensure_demo_clients(path: Path) -> tuple[Path, list[DemoClient]]:
     return path, made
 
 
-def introduction(settings: Settings, clients_file: Path, clients: list[DemoClient]) -> str:
+def introduction(
+    settings: Settings, clients_file: Path | str, clients: list[DemoClient], *, files: list[str]
+) -> str:
+    """What `hub demo` prints first: where things are, and the clients."""
     base = f"http://{settings.host}:{settings.port}"
-    ig = next((c for c in clients if "ig_officer" in c.roles), clients[0])
     lines = [
         "",
-        f"The hub is ready at {base}",
-        f"  API documentation:   {base}/docs",
-        f"  OpenAPI document:    {base}/openapi.json",
-        f"  Demo clients:        {clients_file} ({len(clients)} clients, secrets included)",
+        "The hub's demo: a fictional county, Northshire, its police, council, hospital trust",
+        "and two schools, sharing data under two agreements (policies/agreements/).",
         "",
-        "Try first, as an IG officer of " + ig.partner + ":",
-        f"  TOKEN=$(curl -s -u '{ig.client_id}:{ig.client_secret}' \\",
-        f"    -d grant_type=client_credentials {base}/oauth/token | python3 -c \\",
-        "    'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/agreements',
-        f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/audit/events?limit=5"',
-        f"  curl -s {base}/api/v1/audit/checkpoint",
+        f"  The hub:             {base}  (API documentation {base}/docs)",
+        f"  Demo clients:        {clients_file} ({len(clients)} clients, secrets included)",
+        *(f"  {line}" for line in files),
         "",
         "Clients:",
         *(f"  {c.client_id:<40} {c.partner:<28} {','.join(c.roles)}" for c in clients),
         "",
     ]
     return "\n".join(lines)
+
+
+def ig_officer_example(base: str, clients: list[DemoClient]) -> str:
+    """The audit side of the story: an IG officer reads who did what."""
+    ig = next((c for c in clients if "ig_officer" in c.roles), clients[0])
+    return "\n".join(
+        [
+            f"See who did what, as the IG officer of {ig.partner}:",
+            f"  TOKEN=$(curl -s -u '{ig.client_id}:{ig.client_secret}' \\",
+            f"    -d grant_type=client_credentials {base}/oauth/token | python3 -c \\",
+            "    'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+            f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/agreements',
+            f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/audit/events?limit=5"',
+            f"  curl -s {base}/api/v1/audit/checkpoint      # a signed note anyone can verify",
+        ]
+    )

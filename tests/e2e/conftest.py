@@ -61,7 +61,7 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None
         try:
             if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # busy starting, or down
             pass
         time.sleep(0.25)
     raise AssertionError(f"hub did not become ready at {url}")
