@@ -22,20 +22,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
 import requests
-from sqlalchemy.engine import make_url
+from _common import DEFAULT_DATABASE_URL, HubProcesses, peak_rss_mb, scratch_database
 
 from hub.pseudonymise import nhs_check_digit
 from hub.synthetic.identifiers import pnc_id
@@ -123,101 +118,35 @@ def plain_copy(url: str, csv_path: Path) -> float:
         return time.perf_counter() - started
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _peak_rss_mb(pid: int) -> float:
-    """VmHWM of a process and its descendants (a worker may fork per job)."""
-    peak = 0
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                peak = max(peak, int(line.split()[1]))
-        todo.extend(int(c) for c in children)
-    return peak / 1024
-
-
 def hub_ingest(url: str, redis_url: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
-    hub = str(Path(sys.executable).with_name("hub"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update(
-        HUB_INSTANCE_PATH=str(workdir / "instance"),
-        HUB_DATABASE_URL=url,
-        HUB_REDIS_URL=redis_url,
-        HUB_PORT=str(port),
-    )
-    subprocess.run([hub, "db", "upgrade"], env=env, check=True, capture_output=True)
-    made = subprocess.run(
-        [hub, "clients", "add", "--name", "bench", "--partner", PARTNER, "--role", "uploader",
-         "--json"],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    client = json.loads(made.stdout)
-    log = open(workdir / "hub.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([hub, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([hub, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    peak = 0.0
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the hub did not start; see {workdir / 'hub.log'}")
-            time.sleep(0.2)
-        token = requests.post(
-            f"{base}/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client["client_id"], client["client_secret"]),
-            timeout=10,
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    with HubProcesses(url, workdir, redis_url=redis_url, workers=1) as hub:
+        hub.approve(AGREEMENT)
+        client = hub.add_client(partner=PARTNER, roles=["uploader"])
+        headers = {"Authorization": f"Bearer {hub.token(client)}", "Content-Type": "text/csv"}
+        (worker,) = hub.workers
+        peak = 0.0
         started = time.perf_counter()
         with open(csv_path, "rb") as body:
             answer = requests.post(
-                f"{base}/api/v1/agreements/{AGREEMENT}/datasets/{DATASET}/uploads",
+                f"{hub.base}/api/v1/agreements/{AGREEMENT}/datasets/{DATASET}/uploads",
                 data=body,
                 headers=headers,
                 timeout=3600,
             )
         if answer.status_code not in (200, 202):
             raise SystemExit(f"upload refused: {answer.status_code} {answer.text[:500]}")
-        location = base + answer.headers["Location"]
+        location = hub.base + answer.headers["Location"]
         while True:
-            peak = max(peak, _peak_rss_mb(worker.pid))
+            peak = max(peak, peak_rss_mb(worker.pid))
             status = requests.get(location, headers=headers, timeout=30).json()
             if status["status"] in ("published", "rejected", "failed"):
                 break
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        peak = max(peak, _peak_rss_mb(worker.pid))
+        peak = max(peak, peak_rss_mb(worker.pid))
         if status["status"] != "published":
             raise SystemExit(f"the upload ended {status['status']}: {json.dumps(status)[:2000]}")
         return elapsed, peak
-    finally:
-        for process in (worker, server):
-            process.terminate()
-        for process in (worker, server):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
 
 
 def main() -> None:
@@ -225,47 +154,39 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "HUB_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
+        default=DEFAULT_DATABASE_URL,
         help="a PostgreSQL server where the benchmark may create a database",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
 
-    admin_url = make_url(args.database_url).set(drivername="postgresql")
-    name = f"hub_bench_{uuid.uuid4().hex[:8]}"
-    bench_url = admin_url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-            workdir = Path(tmp)
-            csv_path = workdir / "contacts.csv"
-            t = time.perf_counter()
-            write_contacts(csv_path, args.rows)
-            size_mb = csv_path.stat().st_size / 1e6
-            took = time.perf_counter() - t
-            print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {took:.1f} s")
-            copy_s = plain_copy(bench_url, csv_path)
-            print(f"plain COPY:  {copy_s:8.2f} s  {args.rows / copy_s:12,.0f} rows/s")
-            hub_s, peak = hub_ingest(bench_url, args.redis_url, csv_path, workdir)
-            print(f"hub ingest:  {hub_s:8.2f} s  {args.rows / hub_s:12,.0f} rows/s  (to published)")
-            print(f"worker peak RSS: {peak:.0f} MB")
-            print(
-                json.dumps(
-                    {
-                        "rows": args.rows,
-                        "copy_rows_per_s": round(args.rows / copy_s),
-                        "hub_rows_per_s": round(args.rows / hub_s),
-                        "ratio": round(hub_s / copy_s, 2),
-                        "peak_rss_mb": round(peak),
-                    }
-                )
+    with (
+        scratch_database(args.database_url) as bench_url,
+        tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp,
+    ):
+        workdir = Path(tmp)
+        csv_path = workdir / "contacts.csv"
+        t = time.perf_counter()
+        write_contacts(csv_path, args.rows)
+        size_mb = csv_path.stat().st_size / 1e6
+        took = time.perf_counter() - t
+        print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {took:.1f} s")
+        copy_s = plain_copy(bench_url, csv_path)
+        print(f"plain COPY:  {copy_s:8.2f} s  {args.rows / copy_s:12,.0f} rows/s")
+        hub_s, peak = hub_ingest(bench_url, args.redis_url, csv_path, workdir)
+        print(f"hub ingest:  {hub_s:8.2f} s  {args.rows / hub_s:12,.0f} rows/s  (to published)")
+        print(f"worker peak RSS: {peak:.0f} MB")
+        print(
+            json.dumps(
+                {
+                    "rows": args.rows,
+                    "copy_rows_per_s": round(args.rows / copy_s),
+                    "hub_rows_per_s": round(args.rows / hub_s),
+                    "ratio": round(hub_s / copy_s, 2),
+                    "peak_rss_mb": round(peak),
+                }
             )
-    finally:
-        with psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 
 
 if __name__ == "__main__":

@@ -122,36 +122,49 @@ def person_statement(
         .subquery("people")
     )
 
-    def count(alias: str):
+    def count(alias: str, persons) -> ColumnElement:
+        """Rows of `alias` for each row of `persons` (people or r): a correlated subquery."""
         sub, _ = bases[alias]
         if alias in person.population:
-            match = sub.c[person.key] == people.c[PERSON]
+            match = sub.c[person.key] == persons.c[PERSON]
         else:
             # Equal pseudonyms in the same linkage domain: any one set of keys is enough.
             # NULL never equals NULL in SQL, so a missing identifier links nobody.
-            match = or_(*(and_(*(sub.c[f] == people.c[f] for f in group)) for group in person.link))
+            match = or_(
+                *(and_(*(sub.c[f] == persons.c[f] for f in group)) for group in person.link)
+            )
         return select(func.count()).select_from(sub).where(match).scalar_subquery()
 
+    # Counts that `require` reads are made once per person in `r`, behind a fence (OFFSET 0:
+    # without it PostgreSQL folds `r` into the outer query and runs each count twice per
+    # person, for the WHERE and again for the SELECT). Counts only shown are made in the
+    # outer query, for the people who pass `require`. Keyset pagination (never OFFSET scans)
+    # is inside the fence, so that the database can push the bound down to the population.
+    required = {a for group in person.require for a in group}
+    counted = _counted(view)
+    inner_where = [condition(people.c[f.field], f, today) for f in person.where]
+    if after is not None:
+        inner_where.append(people.c[PERSON] > after)
     inner = select(
         people.c[PERSON],
         *(people.c[f] for f in carried),
-        # Only the counts something reads: each is a correlated subquery per person.
-        *(count(alias).label(f"_n_{alias}") for alias in _counted(view)),
-    ).where(*(condition(people.c[f.field], f, today) for f in person.where))
-    r = inner.subquery("r")
+        *(count(alias, people).label(f"_n_{alias}") for alias in counted if alias in required),
+    ).where(*inner_where)
+    r = (inner.offset(0) if required else inner).subquery("r")
+    counts = {
+        alias: r.c[f"_n_{alias}"] if alias in required else count(alias, r) for alias in counted
+    }
 
     columns = {
         c.name: (r.c[PERSON] if c.field == person.key else r.c[c.field])
         if c.field
-        else r.c[f"_n_{c.count}"]
+        else counts[c.count]
         for c in view.columns
     }
     where: list[ColumnElement] = [
-        or_(*(r.c[f"_n_{alias}"] > 0 for alias in group)) for group in person.require
+        or_(*(counts[alias] > 0 for alias in group)) for group in person.require
     ]
     where += [condition(columns[f.column], f, today) for f in filters]
-    if after is not None:
-        where.append(r.c[PERSON] > after)  # keyset pagination: no OFFSET scans
     return (
         select(*(expr.label(name) for name, expr in columns.items()), r.c[PERSON])
         .where(and_(true(), *where))

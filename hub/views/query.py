@@ -23,7 +23,12 @@ from hub.agreements import Agreement, Policies, Resource, decide, enforce, londo
 from hub.auth import Identity
 from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.ingest import DatasetTables
-from hub.views.compile import CallerFilterValue, aggregate_statement, person_statement
+from hub.views.compile import (
+    PERSON,
+    CallerFilterValue,
+    aggregate_statement,
+    person_statement,
+)
 from hub.views.disclosure import suppress
 from hub.views.disclosures import record_disclosures
 from hub.views.spec import ViewSpec
@@ -210,11 +215,15 @@ def _person(view, agreement, request, columns, table_of, today, request_id) -> Q
         view, table_of, today=today, filters=request.filters, after=after, limit=request.limit + 1
     )
     with db.get_engine().connect() as connection:
-        fetched = [dict(r._mapping) for r in connection.execute(statement)]
+        result = connection.execute(statement)
+        position = {name: i for i, name in enumerate(result.keys())}
+        fetched = result.fetchall()  # at once, as tuples: a page can hold thousands of rows
     more = len(fetched) > request.limit
     fetched = fetched[: request.limit]
-    rows = [{c: r[c] for c in columns} for r in fetched]
-    persons = [r["_person"] for r in fetched]
+    shown = [(c, position[c]) for c in columns]
+    rows = [{c: r[i] for c, i in shown} for r in fetched]
+    person = position[PERSON]
+    persons = [r[person] for r in fetched]
     next_cursor = _encode_cursor(persons[-1]) if more else None
     # Which people were shown, apart from the audit log: "who has seen this person".
     record_disclosures(
