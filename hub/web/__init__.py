@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Blueprint, Flask, g, render_template
 
-from hub import errors
+from hub import errors, reference
 from hub.settings import Settings
 from hub.web import analyst, console, session, transparency
 
@@ -64,6 +64,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.register_blueprint(analyst.bp)
     app.register_blueprint(console.bp, url_prefix="/console")
     app.register_blueprint(transparency.bp)
+    reference.init_app(app, settings)  # GET /api/v1/reference/lsoas, for the map
 
 
 __all__ = ["init_app"]

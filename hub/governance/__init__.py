@@ -1,0 +1,85 @@
+"""Governance read-outs over the hub's records, for IG officers and the public: the DPA 2018
+s.62 report, "who has seen this person", flags worth a look, and the transparency summary.
+
+Pure functions over the database (the audit log, the disclosure record, the dataset tables)
+and the policies; the pages in hub.web call them and do the HTTP.
+"""
+
+from hub.governance.describe import basis_text, partner_name, recipients_of
+from hub.governance.flags import (
+    DEFAULT_WINDOW_DAYS,
+    MAX_WINDOW_DAYS,
+    OUT_OF_HOURS,
+    REFUSALS,
+    REFUSALS_PER_DAY,
+    RULE_TITLES,
+    VOLUME,
+    VOLUME_MIN_BASELINE_DAYS,
+    VOLUME_MIN_QUERIES,
+    VOLUME_PEER_MULTIPLE,
+    VOLUME_SD_FACTOR,
+    WEEKEND,
+    WORK_ENDS,
+    WORK_STARTS,
+    EventFact,
+    Flag,
+    evaluate,
+    find_flags,
+    out_of_hours,
+    read_facts,
+)
+from hub.governance.periods import LONDON, day_bounds, london, london_day
+from hub.governance.s62 import CSV_COLUMNS, S62Entry, s62_entries, to_csv
+from hub.governance.seen import LOOKUP_KINDS, SeenQuery, SeenResult, who_has_seen
+from hub.governance.transparency import (
+    AgreementOut,
+    CheckpointOut,
+    MonthOut,
+    agreements_in_force,
+    latest_checkpoint,
+    monthly_counts,
+)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "DEFAULT_WINDOW_DAYS",
+    "LONDON",
+    "LOOKUP_KINDS",
+    "MAX_WINDOW_DAYS",
+    "OUT_OF_HOURS",
+    "REFUSALS",
+    "REFUSALS_PER_DAY",
+    "RULE_TITLES",
+    "VOLUME",
+    "VOLUME_MIN_BASELINE_DAYS",
+    "VOLUME_MIN_QUERIES",
+    "VOLUME_PEER_MULTIPLE",
+    "VOLUME_SD_FACTOR",
+    "WEEKEND",
+    "WORK_ENDS",
+    "WORK_STARTS",
+    "AgreementOut",
+    "CheckpointOut",
+    "EventFact",
+    "Flag",
+    "MonthOut",
+    "S62Entry",
+    "SeenQuery",
+    "SeenResult",
+    "agreements_in_force",
+    "basis_text",
+    "day_bounds",
+    "evaluate",
+    "find_flags",
+    "latest_checkpoint",
+    "london",
+    "london_day",
+    "monthly_counts",
+    "out_of_hours",
+    "partner_name",
+    "read_facts",
+    "recipients_of",
+    "s62_entries",
+    "to_csv",
+    "who_has_seen",
+]
