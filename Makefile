@@ -69,6 +69,7 @@ migration: $(STAMP)
 bench: $(STAMP)
 	@shopt -s nullglob; ran=0; \
 	for script in bench/*.py; do \
+		case "$$(basename "$$script")" in _*) continue;; esac; \
 		echo "bench: $(BIN)/python $$script"; \
 		$(BIN)/python "$$script"; \
 		ran=$$((ran + 1)); \
