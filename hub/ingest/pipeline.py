@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import Engine, update
 
 from hub import audit, db
-from hub.agreements import current_policies
+from hub.agreements import agreement_state, current_policies
 from hub.contracts import DatasetCheck
 from hub.db.models import Upload, utcnow
 from hub.ingest import lifecycle as lc
@@ -124,6 +124,9 @@ class _Run:
         try:
             self._load(path)
             checks = self._check()
+            stopped = self._agreement_stopped()
+            if stopped:
+                return self._fail(stopped, "agreement_not_active")
             return self._publish(checks)
         except Rejected as rejection:
             return self._reject(rejection)
@@ -228,6 +231,23 @@ class _Run:
             )
         lc.discard_spool(self.spool_dir, self.upload_id)
         return lc.PUBLISHED
+
+    def _agreement_stopped(self) -> str | None:
+        """Why the agreement no longer lets this upload publish, if it doesn't. The API
+        refused new uploads from the moment of a suspension; this stops one already being
+        processed. (A suspension in the instant between this look and the publish itself
+        still lets that one upload through; its audit event shows the order.)"""
+        current = agreement_state(self.upload.agreement_id)
+        if current.status == "active" and self.upload.agreement_version in (None, current.version):
+            return None
+        if current.status == "active":
+            why = "was changed (a new version) while the upload was processed"
+        else:
+            why = f"is {current.status.replace('_', ' ')}"
+        return (
+            f"Nothing was published: agreement `{self.upload.agreement_id}` {why}. "
+            "Send the file again once the agreement is active."
+        )
 
     def _reject(self, rejection: Rejected) -> str:
         self.report["rejected_because"] = rejection.reasons

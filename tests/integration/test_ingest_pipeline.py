@@ -240,3 +240,32 @@ def test_duplicate_keys_across_published_uploads_fail(app, engine):
     assert checks == [(2, "duplicate_of_published"), (3, "duplicate_of_published")]
     assert first.id in second.report["row_failures"][0]["message"]
     assert len(visible_rows(engine, HOTSPOTS, STREET)) == 50 + 298
+
+
+def test_an_agreement_suspended_while_an_upload_is_processed_stops_it_publishing(
+    app, engine, monkeypatch
+):
+    from hub import agreements
+    from hub.ingest import pipeline
+
+    from .ingest_support import officer, upload_of, visible_rows, wait_all
+    from .ingest_support import submit as submit_upload
+
+    checks = pipeline._Run._check
+
+    def suspended_during_the_checks(run):
+        found = checks(run)
+        agreements.suspend(officer(POLICE), HOTSPOTS, reason="Data breach under investigation.")
+        return found
+
+    monkeypatch.setattr(pipeline._Run, "_check", suspended_during_the_checks)
+    upload, _ = submit_upload(app, uploader(POLICE), HOTSPOTS, STREET, police_bytes())
+    wait_all(app)
+
+    ended = upload_of(app, upload.id)
+    assert ended.status == "failed"
+    assert f"agreement `{HOTSPOTS}` is suspended" in ended.cause
+    assert "Send the file again once the agreement is active" in ended.cause
+    assert visible_rows(engine, HOTSPOTS, STREET) == []
+    assert staged_rows(engine, HOTSPOTS, STREET, upload.id) == 0
+    assert [e.reason for e in events(app, "upload.failed")] != []
