@@ -9,7 +9,12 @@ from hub.audit.checkpoint import (
     sign_checkpoint,
     verifier_key,
 )
-from hub.audit.checkpoints import start_background, stop_background
+from hub.audit.checkpoints import (
+    inclusion_proof,
+    signed_checkpoint,
+    start_background,
+    stop_background,
+)
 from hub.audit.cli import cli
 from hub.audit.events import Actor, NewEvent, leaf_bytes
 from hub.audit.hook import init_app, note
@@ -38,6 +43,7 @@ __all__ = [
     "append",
     "cli",
     "ensure_checkpoint",
+    "inclusion_proof",
     "init_app",
     "leaf_bytes",
     "note",
@@ -45,6 +51,7 @@ __all__ = [
     "read_checkpoints",
     "read_events",
     "sign_checkpoint",
+    "signed_checkpoint",
     "start_background",
     "stop_background",
     "store_checkpoint",

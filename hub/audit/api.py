@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub import db, errors
 from hub.audit.checkpoint import key_id, raw_public_key, verifier_key
+from hub.audit.checkpoints import signed_checkpoint
 from hub.audit.events import canonical_json, format_time, row_document
 from hub.audit.hook import EXTENSION, note
 from hub.audit.log import (
@@ -239,9 +240,8 @@ def _corrupted() -> errors.HubError:
 def get_checkpoint():
     """The signed checkpoint of the log at its current size (C2SP tlog-checkpoint)."""
     note(action=VERIFY, resource="audit/checkpoint")
-    _, key = _signing()
     try:
-        stored = current_app.extensions[EXTENSION].checkpoints.ensure(None, key)
+        stored = signed_checkpoint(current_app)
     except (LogCorrupted, LookupError) as exc:
         raise _corrupted() from exc
     note(details={"size": stored.size})

@@ -136,6 +136,21 @@ def signing_key(app: Flask) -> Ed25519PrivateKey:
     return app.extensions["hub.keys"].audit_signing_key
 
 
+def signed_checkpoint(app: Flask) -> AuditCheckpoint:
+    """The checkpoint of the log's current size, signed now if there is none yet (what
+    GET /api/v1/audit/checkpoint serves), from this process's running tree."""
+    return checkpointer(app).ensure(None, signing_key(app))
+
+
+def inclusion_proof(app: Flask, index: int, size: int) -> list[bytes]:
+    """The RFC 9162 inclusion proof of event `index` in the tree of `size` events, from this
+    process's running tree (it reads only the events new to it). LookupError or
+    LogCorrupted if the stored log cannot give that tree."""
+    with db.read_only() as session:
+        tree = checkpointer(app).proof_tree(session, size)
+        return tree.inclusion_proof(session, index, size)
+
+
 def tick(app: Flask, *, moment: datetime | None = None) -> AuditCheckpoint | None:
     """One round of the background thread: sign and keep a checkpoint if one is due."""
     with app.app_context():

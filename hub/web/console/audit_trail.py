@@ -265,23 +265,7 @@ def _latest_checkpoint_covering(index: int) -> AuditCheckpoint:
         if latest is not None and latest.size > index:
             session.expunge(latest)
             return latest
-    settings = current_app.extensions["hub.settings"]
-    return audit.ensure_checkpoint(
-        None,
-        origin=settings.effective_audit_origin,
-        private_key=current_app.extensions["hub.keys"].audit_signing_key,
-    )
-
-
-def _leaf_hashes(size: int) -> list[bytes]:
-    with db.read_only() as session:
-        stored = session.execute(
-            select(AuditEvent.leaf_hash).where(AuditEvent.index < size).order_by(AuditEvent.index)
-        ).scalars()
-        hashes = [bytes.fromhex(h) for h in stored]
-    if len(hashes) != size:
-        raise LookupError(f"the log should hold {size} events but {len(hashes)} were found")
-    return hashes
+    return audit.signed_checkpoint(current_app)
 
 
 def _prove(row: AuditEvent) -> Proof:
@@ -323,8 +307,8 @@ def _prove(row: AuditEvent) -> Proof:
             problem=f"The checkpoint's signature does not verify: {exc}.",
         )
     try:
-        hashes = _leaf_hashes(signed.size)
-    except LookupError as exc:
+        path = audit.inclusion_proof(current_app, row.index, signed.size)
+    except (LookupError, audit.LogCorrupted) as exc:
         return Proof(
             **common,
             proof_hex=[],
@@ -333,7 +317,6 @@ def _prove(row: AuditEvent) -> Proof:
             problem=f"The log is missing events ({exc}); the operators must run "
             "`hub audit verify`.",
         )
-    path = merkle.inclusion_proof_from_hashes(row.index, signed.size, hashes)
     included = merkle.verify_inclusion(
         index=row.index, size=signed.size, leaf_hash=leaf_hash, proof=path, root=signed.root
     )
