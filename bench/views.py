@@ -45,7 +45,7 @@ import psycopg
 import requests
 from _common import DEFAULT_DATABASE_URL, HubProcesses, database_url, scratch_database
 
-from hub.agreements import london_today
+from hub import clock
 from hub.synthetic.identifiers import nhs_number, pnc_id, spaced_nhs_number, upn
 
 AGREEMENT = "early-intervention-young-people"
@@ -413,7 +413,7 @@ def describe(name: str, times: list[float]) -> str:
 
 
 def measure(hub: HubProcesses, url: str, *, runs: int, warmup: int, page_size: int) -> dict:
-    today = london_today()
+    today = clock.today()
     session = requests.Session()
     session.headers.update(hub.bearer(partner="northshire-council", roles=["analyst"]))
     with psycopg.connect(url, autocommit=True) as conn:
@@ -508,7 +508,7 @@ def main() -> None:
                     police=args.police_rows,
                     school=args.school_rows,
                     ae=args.ae_rows,
-                    today=london_today(),
+                    today=clock.today(),
                 )
                 size = sum(p.stat().st_size for p in feeds.values()) / 1e6
                 took = time.perf_counter() - t

@@ -13,6 +13,7 @@ from hub import (
     agreements,
     audit,
     auth,
+    clock,
     contracts,
     db,
     errors,
@@ -50,6 +51,7 @@ def _validation_failed(exc):
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
     settings = settings or Settings()
+    clock.install(clock.from_settings(settings.clock_start, settings.clock_started_at))
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     app = OpenAPI(

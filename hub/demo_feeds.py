@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from hub.agreements import london_today
+from hub import clock
 
 SEED = 2026
 SIZE = 20_000
@@ -52,7 +52,7 @@ def ensure_demo_feeds(folder: Path, *, today: date | None = None) -> DemoFeeds:
     existing = _read(folder)
     if existing is not None:
         return existing
-    extract = (today or london_today()).replace(day=1)
+    extract = (today or clock.today()).replace(day=1)
     return _write(folder, extract)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Pins the hub's clock (hub/clock.py) for tests and demos: it reads HUB_CLOCK_START when
+    # the real time is HUB_CLOCK_STARTED_AT (default: when the process starts) and runs on.
+    clock_start: AwareDatetime | None = None
+    clock_started_at: AwareDatetime | None = None
 
     policies_dir: Path = PROJECT_ROOT / "policies"
     contracts_dir: Path = PROJECT_ROOT / "contracts"

@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,36 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from hub import db
+from hub import clock, db
 from hub.settings import PROJECT_ROOT, Settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Every test starts with the hub's clock at this instant (HUB_TEST_NOW moves it: the suite
+# must pass at any instant, e.g. month and year ends, 29 February, the days the UK changes its
+# clocks, and the last hour of a UTC day that is already the next day in London).
+PIN = datetime.fromisoformat(os.environ.get("HUB_TEST_NOW") or "2026-11-25T10:30:00+00:00")
+if PIN.tzinfo is None:
+    raise pytest.UsageError(f"HUB_TEST_NOW needs a time zone, e.g. {PIN.isoformat()}Z")
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[clock.PinnedClock]:
+    """The hub's clock for this test: at PIN when the test starts, running on from there. The
+    app fixtures and the server processes a test starts read the same clock."""
+    pinned = clock.PinnedClock(PIN)
+    previous = clock.install(pinned)
+    yield pinned
+    clock.install(previous)
+
+
+def clock_settings() -> dict:
+    """The settings that give a hub (in this process or another) the test's clock."""
+    current = clock.current()
+    if not isinstance(current, clock.PinnedClock):
+        return {}
+    return {"clock_start": current.start, "clock_started_at": current.started_at}
 
 
 def _pem(key) -> str:
@@ -199,6 +225,7 @@ def make_settings(
         "port": 8000,
         "policies_dir": PROJECT_ROOT / "policies",
         "contracts_dir": PROJECT_ROOT / "contracts",
+        **clock_settings(),
         **keys,
     }
     values.update(overrides)

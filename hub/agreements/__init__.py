@@ -26,7 +26,6 @@ from hub.agreements.decide import (
     current_policies,
     decide,
     enforce,
-    london_today,
 )
 from hub.agreements.lifecycle import (
     LifecycleUnavailable,
@@ -120,7 +119,6 @@ __all__ = [
     "evaluate",
     "init_app",
     "load_policies",
-    "london_today",
     "record_approval",
     "resume",
     "settle_all",

@@ -15,14 +15,13 @@ from typing import Any, Literal
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, model_validator
 
-from hub import audit, auth
+from hub import audit, auth, clock
 from hub.agreements.decide import (
     WHOLE_RECORD_RULES,
     Resource,
     current_policies,
     decide,
     enforce,
-    london_today,
 )
 from hub.agreements.lifecycle import (
     agreement_state,
@@ -175,7 +174,7 @@ def list_agreements(query: AgreementQuery):
     enforce(decide(identity, "agreement.list", Resource(kind="agreement"), policies=policies))
     if query.due_for_review is not None:
         audit.note(details={"due_for_review": query.due_for_review})
-    states = {s.agreement_id: s for s in agreement_states(today=london_today())}
+    states = {s.agreement_id: s for s in agreement_states(today=clock.today())}
     items = []
     for agreement in policies.agreements.values():
         decision = decide(
@@ -202,7 +201,7 @@ def read_agreement(path: AgreementPath):
     policies = current_policies()
     agreement = _known(policies, path.id)
     decision = enforce(decide(identity, "agreement.read", resource, policies=policies))
-    state = agreement_state(path.id, today=london_today())
+    state = agreement_state(path.id, today=clock.today())
     return _answer(agreement, state, policies, identity.partner, decision.rule)
 
 
@@ -217,7 +216,7 @@ def approve_agreement(path: AgreementPath):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.approve")
-    state, created = record_approval(identity, path.id, today=london_today())
+    state, created = record_approval(identity, path.id, today=clock.today())
     return _answer(
         policies.agreements[path.id],
         state,
@@ -235,7 +234,7 @@ def suspend_agreement(path: AgreementPath, body: SuspendBody):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.suspend")
-    state = suspend(identity, path.id, reason=body.reason, today=london_today())
+    state = suspend(identity, path.id, reason=body.reason, today=clock.today())
     return _answer(
         policies.agreements[path.id], state, policies, identity.partner, "party-ig-officer"
     )
@@ -247,7 +246,7 @@ def resume_agreement(path: AgreementPath, body: ResumeBody):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.resume")
-    state = resume(identity, path.id, reason=body.reason, today=london_today())
+    state = resume(identity, path.id, reason=body.reason, today=clock.today())
     return _answer(
         policies.agreements[path.id], state, policies, identity.partner, "party-ig-officer"
     )

@@ -32,13 +32,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from hub import audit
+from hub import audit, clock
 from hub.agreements.model import Agreement, Policies
 from hub.agreements.state import ACTIVE, EXPIRED, NOT_STARTED, PROPOSED, SUSPENDED, AgreementState
 from hub.auth import Identity
@@ -97,11 +97,6 @@ def current_policies() -> Policies:
     return current_app.extensions[EXTENSION]
 
 
-def london_today() -> date:
-    """Agreements are dated in UK local time."""
-    return datetime.now(LONDON).date()
-
-
 def decide(
     identity: Identity,
     action: str,
@@ -123,7 +118,7 @@ def decide(
         )
     policies = policies if policies is not None else current_policies()
     context = _Context(
-        identity, resource, policies, today or london_today(), lifecycle or _database_lifecycle
+        identity, resource, policies, today or clock.today(), lifecycle or _database_lifecycle
     )
     rule = _RULES.get(action)
     if rule is None:

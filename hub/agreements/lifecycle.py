@@ -35,14 +35,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.agreements.decide import (
     Decision,
     Resource,
     current_policies,
     decide,
     enforce,
-    london_today,
 )
 from hub.agreements.model import Agreement
 from hub.agreements.state import (
@@ -59,7 +58,7 @@ from hub.agreements.state import (
     evaluate,
 )
 from hub.auth import Identity
-from hub.db.models import AgreementApproval, AgreementRecord, AgreementSuspension, utcnow
+from hub.db.models import AgreementApproval, AgreementRecord, AgreementSuspension
 from hub.errors import Conflict, HubError, InvalidRequest, NotFound
 
 log = logging.getLogger(__name__)
@@ -129,13 +128,13 @@ def current_version(agreement_id: str) -> str:
 
 def agreement_states(*, today: date | None = None) -> list[AgreementState]:
     """The state of every loaded agreement, with its versions (recording any transition)."""
-    today = today or london_today()
+    today = today or clock.today()
     return [_state(agreement_id, today) for agreement_id in current_policies().agreements]
 
 
 def agreement_state(agreement_id: str, *, today: date | None = None) -> AgreementState:
     """The state of one agreement, with its versions; NotFound if it is not loaded."""
-    return _state(agreement_id, today or london_today())
+    return _state(agreement_id, today or clock.today())
 
 
 def lifecycle_state(agreement_id: str, *, today: date) -> AgreementState:
@@ -180,7 +179,7 @@ def _state(agreement_id: str, today: date, *, with_versions: bool = True) -> Agr
 
 def settle_all(*, today: date | None = None) -> None:
     """Record the transitions time brought to every loaded agreement (at start, say)."""
-    today = today or london_today()
+    today = today or clock.today()
     engine = db.get_engine()
     for agreement_id, agreement in current_policies().agreements.items():
         _settle(engine, agreement, current_version(agreement_id), today)
@@ -311,7 +310,7 @@ def _set_status(session: Session, facts: _Facts, status: str) -> None:
         session.execute(
             update(AgreementRecord)
             .where(AgreementRecord.id == facts.record_id)
-            .values(status=status, status_changed_at=utcnow())
+            .values(status=status, status_changed_at=clock.now())
         )
 
 
@@ -328,7 +327,7 @@ def record_approval(
     identity: Identity, agreement_id: str, *, today: date | None = None
 ) -> tuple[AgreementState, bool]:
     """As `approve`; also says whether this call recorded the approval (False: it already was)."""
-    today = today or london_today()
+    today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.approve", agreement_id)
     version = current_version(agreement_id)
     engine = db.get_engine()
@@ -384,7 +383,7 @@ def suspend(
 ) -> AgreementState:
     """`agreement.suspend`: nothing is shared under the agreement from now until it is
     resumed. The reason is required. Conflict if it is suspended already or has ended."""
-    today = today or london_today()
+    today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.suspend", agreement_id)
     reason = _check_reason(reason, required=True)
     version = current_version(agreement_id)
@@ -428,7 +427,7 @@ def suspend(
                 state.suspended_reason or "",
                 state.suspended_by_partner or "",
                 "",
-                state.suspended_at or utcnow(),
+                state.suspended_at or clock.now(),
             ),
         ) from None
     return after
@@ -443,7 +442,7 @@ def resume(
 ) -> AgreementState:
     """`agreement.resume`: lift the open suspension (any party's IG officer may). The
     agreement is then whatever its approvals and dates make it. Conflict if not suspended."""
-    today = today or london_today()
+    today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.resume", agreement_id)
     reason = _check_reason(reason, required=False)
     version = current_version(agreement_id)
@@ -463,7 +462,7 @@ def resume(
                 AgreementSuspension.resumed_at.is_(None),
             )
             .values(
-                resumed_at=utcnow(),
+                resumed_at=clock.now(),
                 resumed_by_client=identity.client_id,
                 resumed_by_partner=identity.partner,
                 resume_reason=reason,

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.agreements.decide import current_policies
 from hub.agreements.lifecycle import SYSTEM_ACTOR, TRANSITION_ACTIONS, settle_all
 from hub.agreements.model import Policies
 from hub.agreements.state import PROPOSED, SUPERSEDED
-from hub.db.models import AgreementRecord, Partner, utcnow
+from hub.db.models import AgreementRecord, Partner
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _sync(policies: Policies) -> SyncResult:
                 session.add(Partner(id=partner.id, name=partner.name, kind=partner.kind))
                 added += 1
             elif (row.name, row.kind) != (partner.name, partner.kind):
-                row.name, row.kind, row.loaded_at = partner.name, partner.kind, utcnow()
+                row.name, row.kind, row.loaded_at = partner.name, partner.kind, clock.now()
                 session.add(row)
                 updated += 1
         session.flush()  # the partners first: approvals and suspensions refer to them
@@ -88,14 +88,14 @@ def _sync(policies: Policies) -> SyncResult:
                 # An older file is back: it is proposed again and needs new approvals, for
                 # the parties may have approved the newer one because of what this one said.
                 previous = current.status
-                current.status, current.status_changed_at = PROPOSED, utcnow()
+                current.status, current.status_changed_at = PROPOSED, clock.now()
                 current.approval_round += 1
                 session.add(current)
                 events.append(_event(agreement_id, content_hash, previous, PROPOSED))
             for old in rows:
                 if old.content_hash != content_hash and old.status != SUPERSEDED:
                     previous = old.status
-                    old.status, old.status_changed_at = SUPERSEDED, utcnow()
+                    old.status, old.status_changed_at = SUPERSEDED, clock.now()
                     session.add(old)
                     events.append(
                         _event(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hub import clock
+
 OUTCOMES = ("allowed", "denied", "failed")
 
 # Column widths of audit_events: values are cut to fit before they are hashed, so the leaf
@@ -37,7 +39,7 @@ def format_time(moment: datetime) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @dataclass(frozen=True)

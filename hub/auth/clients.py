@@ -8,12 +8,11 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlmodel import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hub import db
+from hub import clock, db
 from hub.auth.identity import ROLES
 from hub.db.models import OAuthClient, Partner
 from hub.errors import InvalidRequest, NotFound
@@ -85,7 +84,7 @@ def revoke_client(*, client_id: str) -> OAuthClient:
         if client is None:
             raise NotFound(f"There is no client '{client_id}': `hub clients list` shows them.")
         if client.revoked_at is None:  # revoking twice keeps the first time
-            client.revoked_at = datetime.now(UTC)
+            client.revoked_at = clock.now()
             session.add(client)
     return client
 

@@ -6,14 +6,12 @@ project has not shipped a release.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from hub import clock
 
 
 class Partner(SQLModel, table=True):
@@ -22,7 +20,7 @@ class Partner(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=32)  # police | council | nhs | school | other
-    loaded_at: datetime = Field(default_factory=utcnow)
+    loaded_at: datetime = Field(default_factory=clock.now)
 
 
 class OAuthClient(SQLModel, table=True):
@@ -34,7 +32,7 @@ class OAuthClient(SQLModel, table=True):
     name: str = Field(max_length=200)
     partner_id: str = Field(foreign_key="partners.id", index=True, max_length=64)
     roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.now)
     revoked_at: datetime | None = None
 
 
@@ -56,7 +54,7 @@ class AgreementRecord(SQLModel, table=True):
     title: str = Field(max_length=300)
     status: str = Field(default="proposed", max_length=32)
     document: dict = Field(sa_column=Column(JSON, nullable=False))
-    loaded_at: datetime = Field(default_factory=utcnow)
+    loaded_at: datetime = Field(default_factory=clock.now)
     approval_round: int = Field(default=1)
     status_changed_at: datetime | None = None
 
@@ -82,7 +80,7 @@ class AgreementApproval(SQLModel, table=True):
     partner_id: str = Field(foreign_key="partners.id", max_length=64)
     # The IG officer's client that approved: who did it, for the record and the audit log.
     client_id: str = Field(max_length=64)
-    approved_at: datetime = Field(default_factory=utcnow)
+    approved_at: datetime = Field(default_factory=clock.now)
 
 
 class AgreementSuspension(SQLModel, table=True):
@@ -109,7 +107,7 @@ class AgreementSuspension(SQLModel, table=True):
     reason: str = Field(max_length=1000)
     suspended_by_client: str = Field(max_length=64)
     suspended_by_partner: str = Field(foreign_key="partners.id", max_length=64)
-    suspended_at: datetime = Field(default_factory=utcnow)
+    suspended_at: datetime = Field(default_factory=clock.now)
     resumed_at: datetime | None = None
     resumed_by_client: str | None = Field(default=None, max_length=64)
     resumed_by_partner: str | None = Field(default=None, max_length=64)
@@ -166,8 +164,8 @@ class Upload(SQLModel, table=True):
     report: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Why it ended rejected, failed or withdrawn: a sentence for the sender, never a value.
     cause: str | None = Field(default=None, max_length=1000)
-    created_at: datetime = Field(default_factory=utcnow)  # received
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.now)  # received
+    updated_at: datetime = Field(default_factory=clock.now)
     started_at: datetime | None = None
     finished_at: datetime | None = None
     # The lease of the worker processing it: a heartbeat older than the lease means the
@@ -215,7 +213,7 @@ class AuditCheckpoint(SQLModel, table=True):
     )
     root: str = Field(max_length=64)
     note: str
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class ViewDisclosure(SQLModel, table=True):
@@ -234,4 +232,4 @@ class ViewDisclosure(SQLModel, table=True):
     agreement_id: str = Field(max_length=100)
     linkage_domain: str = Field(max_length=100)
     pseudonym: str = Field(max_length=64)
-    disclosed_at: datetime = Field(default_factory=utcnow)
+    disclosed_at: datetime = Field(default_factory=clock.now)

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.audit import NewEvent
-from hub.db.models import Upload, utcnow
+from hub.db.models import Upload
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def discard_spool(spool_dir: Path, upload_id: str) -> None:
 
 def claim(engine: Engine, upload_id: str, worker_id: str) -> bool:
     """received -> processing under `worker_id`; False if another worker has it or it ended."""
-    now = utcnow()
+    now = clock.now()
     with db.unit_of_work(engine) as session:
         result = session.execute(
             update(Upload)
@@ -99,7 +99,7 @@ def holds_lease(upload_id: str, worker_id: str):
 
 def beat(engine: Engine, upload_id: str, worker_id: str, **values: Any) -> bool:
     """Renew the lease (and set `values`); False if the lease is lost."""
-    now = utcnow()
+    now = clock.now()
     with db.unit_of_work(engine) as session:
         result = session.execute(
             update(Upload)
@@ -190,7 +190,7 @@ def recover_stale_uploads(
     if spool_dir is None:
         spool_dir = current_app.extensions["hub.settings"].effective_spool_dir
     enqueue = enqueue or default_enqueue
-    cutoff = utcnow() - stale_after
+    cutoff = clock.now() - stale_after
     outcome: dict[str, list[str]] = {"retried": [], "failed": [], "requeued": []}
     with db.read_only(engine) as session:
         stale = (
@@ -222,7 +222,7 @@ def recover_stale_uploads(
 def _recover_one(engine: Engine, upload_id: str, cutoff, spool_dir: Path) -> str | None:
     from hub.ingest.rows import delete_rows
 
-    now = utcnow()
+    now = clock.now()
     with db.unit_of_work(engine) as session:
         upload = session.get(Upload, upload_id, with_for_update=_locks(session))
         if upload is None or upload.status != PROCESSING or upload.heartbeat_at >= cutoff:
@@ -247,7 +247,7 @@ def _recover_one(engine: Engine, upload_id: str, cutoff, spool_dir: Path) -> str
 
 def fail(session: Session, upload: Upload, *, cause: str, code: str) -> None:
     """End an upload `failed` (the caller has deleted its rows), with its audit event."""
-    now = utcnow()
+    now = clock.now()
     upload.status = FAILED
     upload.cause = cause
     upload.finished_at = now

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import Engine, update
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.agreements import agreement_state, current_policies
 from hub.contracts import DatasetCheck
-from hub.db.models import Upload, utcnow
+from hub.db.models import Upload
 from hub.ingest import lifecycle as lc
 from hub.ingest.duplicates import remove_duplicates_in_upload, remove_duplicates_of_published
 from hub.ingest.expectations import run_dataset_checks
@@ -337,7 +337,7 @@ class _Run:
         delete_rows(session, old)
         old.status = lc.REPLACED
         old.replaced_by = self.upload_id
-        old.updated_at = utcnow()
+        old.updated_at = clock.now()
         session.add(old)
         return replaces
 
@@ -345,7 +345,7 @@ class _Run:
         upload = self._owned(session)
         if deleting:
             delete_rows(session, upload)
-        now = utcnow()
+        now = clock.now()
         published = status == lc.PUBLISHED
         self.report["progress"] = {**self.report["progress"], "stage": status}
         self.report.setdefault("rows", self.read)
@@ -376,7 +376,7 @@ class _Run:
         return {"read": self.read, "accepted": accepted, "rejected": self.read - accepted}
 
     def _renew(self, connection, **values: Any) -> None:
-        now = utcnow()
+        now = clock.now()
         result = connection.execute(
             update(Upload)
             .where(lc.holds_lease(self.upload_id, self.worker_id))

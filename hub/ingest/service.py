@@ -34,10 +34,10 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.agreements import Decision, Resource, current_policies, decide, enforce
 from hub.auth import Identity
-from hub.db.models import Upload, utcnow
+from hub.db.models import Upload
 from hub.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from hub.ingest import lifecycle as lc
 from hub.ingest.parse_format import SNIFF_BYTES, detect_format
@@ -416,7 +416,7 @@ def withdraw_upload(*, identity: Identity, upload_id: str) -> Upload:
                 code="upload_not_withdrawable",
             )
         deleted = delete_rows(session, upload)
-        now = utcnow()
+        now = clock.now()
         was = upload.status
         upload.status = lc.WITHDRAWN
         upload.cause = f"Withdrawn by client {identity.client_id}."

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from types import MappingProxyType
 
+from hub import clock
 from hub.pseudonymise.errors import InvalidIdentifier
 from hub.pseudonymise.kinds import DATE_OF_BIRTH, KINDS, POSTCODE, parse_date
 
@@ -79,7 +80,7 @@ def _postcode_sector(value: str, reference_date: date | None) -> str:
 
 def _age_band(value: str | date, reference_date: date | None) -> str:
     born = parse_date(value, kind=DATE_OF_BIRTH)
-    on = reference_date if reference_date is not None else date.today()
+    on = reference_date if reference_date is not None else clock.today()
     if born > on:
         raise InvalidIdentifier(DATE_OF_BIRTH, "after_reference_date")
     return age_band(age_on(born, on))

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 
+from hub import clock
 from hub.pseudonymise.errors import InvalidIdentifier
 
 __all__ = [
@@ -253,7 +254,7 @@ def _normalise_pnc_id(value: str) -> str:
         year += 2000 if year <= PNC_LAST_YEAR % 100 else 1900
     elif not PNC_FIRST_YEAR <= year <= PNC_LAST_YEAR:
         raise InvalidIdentifier(PNC_ID, "year_out_of_range")
-    if year > date.today().year:
+    if year > clock.today().year:
         raise InvalidIdentifier(PNC_ID, "year_in_future")
     serial = int(serial_text)
     if pnc_check_character(year, serial) != check:
@@ -390,7 +391,7 @@ def _normalise_date_of_birth(value: str) -> str:
     born = parse_date(value, kind=DATE_OF_BIRTH)
     if born.year < DOB_FIRST_YEAR:
         raise InvalidIdentifier(DATE_OF_BIRTH, "date_too_early")
-    if born > date.today():
+    if born > clock.today():
         raise InvalidIdentifier(DATE_OF_BIRTH, "date_in_future")
     return born.isoformat()
 

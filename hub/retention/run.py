@@ -32,10 +32,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session
 
-from hub import audit, db
+from hub import audit, clock, db
 from hub.agreements import Policies, current_policies
 from hub.audit import Actor, NewEvent
-from hub.db.models import Upload, ViewDisclosure, utcnow
+from hub.db.models import Upload, ViewDisclosure
 from hub.ingest import discard_spool, spool_path
 from hub.retention.plan import (
     EXPIRED,
@@ -73,7 +73,7 @@ def run_retention(
     Left out, `engine`, `policies` and `spool_dir` are the current app's (an app context is
     needed then); `now` is the present moment (tests pass another).
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     engine = engine or db.get_engine()
@@ -211,7 +211,7 @@ def _delete_upload_rows(
 
 
 def _mark_expired(session: Session, upload: Upload, target: Target) -> None:
-    moment = utcnow()
+    moment = clock.now()
     upload.status = EXPIRED
     if target.rule == ROW_EXPIRY:
         upload.cause = (

@@ -9,8 +9,8 @@ from flask import Response, g, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import audit, auth
-from hub.agreements import current_policies, london_today
+from hub import audit, auth, clock
+from hub.agreements import current_policies
 from hub.views import export
 from hub.views.compile import CallerFilterValue
 from hub.views.query import (
@@ -114,7 +114,7 @@ def read_view(path: ViewPath):
     identity = auth.current_identity()
     policies = current_policies()
     view = get_view(path.id)
-    authorise(identity=identity, view=view, policies=policies, today=london_today())
+    authorise(identity=identity, view=view, policies=policies, today=clock.today())
     agreement = policies.agreements[view.agreement]
     types = column_types(view, policies)
     return ViewOut(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from hub import clock
 from hub.db.models import Upload
 from hub.views.spec import Filter, Source, ViewSpec
 
@@ -94,7 +95,7 @@ def person_statement(
     """One row per person, ordered by the person key; `limit` rows after `after`."""
     person = view.person
     assert person is not None
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     carried = list(dict.fromkeys([*person.carry, *(f for g in person.link for f in g)]))
     carried = [f for f in carried if f != person.key]
     bases = {
@@ -187,7 +188,7 @@ def aggregate_statement(
     Rows with an empty dimension are left out: they belong to no place or month."""
     agg = view.aggregate
     assert agg is not None
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     parts = []
     for source in view.sources:
         sub = _base(source, table_of(source.dataset), today, now).subquery(source.alias)

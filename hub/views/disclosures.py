@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import String, bindparam, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from hub import db
-from hub.db.models import AuditEvent, ViewDisclosure, utcnow
+from hub import clock, db
+from hub.db.models import AuditEvent, ViewDisclosure
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def record_disclosures(
         "view_id": view_id,
         "agreement_id": agreement_id,
         "linkage_domain": linkage_domain,
-        "disclosed_at": utcnow(),
+        "disclosed_at": clock.now(),
     }
     table = ViewDisclosure.__table__
     with db.unit_of_work() as session:

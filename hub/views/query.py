@@ -18,8 +18,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Table
 
-from hub import audit, db
-from hub.agreements import Agreement, Policies, Resource, decide, enforce, london_today
+from hub import audit, clock, db
+from hub.agreements import Agreement, Policies, Resource, decide, enforce
 from hub.auth import Identity
 from hub.errors import Forbidden, InvalidRequest, NotFound
 from hub.ingest import DatasetTables
@@ -126,7 +126,7 @@ def run_query(
     request_id: str,
     today: date | None = None,
 ) -> QueryResult:
-    today = today or london_today()
+    today = today or clock.today()
     audit.note(
         details={
             "view": view.id,

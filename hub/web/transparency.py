@@ -16,8 +16,8 @@ from datetime import date
 
 from flask import Blueprint, current_app, make_response, render_template
 
-from hub import governance
-from hub.agreements import current_policies, london_today
+from hub import clock, governance
+from hub.agreements import current_policies
 
 bp = Blueprint("transparency", __name__)
 
@@ -44,7 +44,7 @@ def summary() -> Summary:
     cache: _Cache = current_app.extensions.setdefault(_CACHE, _Cache())
     with cache.lock:
         found = cache.summary
-        today = london_today()
+        today = clock.today()
         if (
             found is None
             or found.today != today

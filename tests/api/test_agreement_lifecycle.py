@@ -14,12 +14,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from hub import db
+from hub import clock, db
 from hub.agreements import (
     agreement_state,
     agreement_terms,
     current_policies,
-    london_today,
     sync_to_database,
 )
 from hub.app import create_app
@@ -530,6 +529,6 @@ def test_hub_agreements_status_lists_states_for_operators(hub, runner):
     due = runner.invoke(cli, ["status", "--due-for-review"])
     assert due.exit_code == 0, due.output
     with hub.app.app_context():
-        today, agreements = london_today(), current_policies().agreements
+        today, agreements = clock.today(), current_policies().agreements
     expected = {a for a in agreements.values() if a.review_date <= today}
     assert {line.split(":")[0] for line in due.output.splitlines()} == {a.id for a in expected}

@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from hub import db, errors
+from hub import clock, db, errors
 from hub.audit import merkle, note, parse_and_verify_note
 from hub.audit.events import canonical_json
 from hub.auth import current_identity
@@ -271,7 +271,7 @@ def test_events_are_filtered(client, app, readers):
     token = officer_token(client, app, roles=("admin",))
     client.get("/api/v1/audit/public-key")
     client.get("/api/v1/nowhere")
-    before_reads = datetime.now(UTC).isoformat()
+    before_reads = clock.now().isoformat()
     me = events(app)[0].actor_client
 
     def indexes(**query):
@@ -285,7 +285,7 @@ def test_events_are_filtered(client, app, readers):
     assert indexes(partner="no-such-partner") == []
     assert indexes(from_index=1, until=before_reads) == [1, 2]  # each read is an event too
     assert indexes(action="audit.read", outcome="allowed") == [3, 4, 5, 6, 7]
-    assert indexes(since=(datetime.now(UTC) + timedelta(minutes=1)).isoformat()) == []
+    assert indexes(since=(clock.now() + timedelta(minutes=1)).isoformat()) == []
 
 
 def test_events_come_in_pages_with_a_cursor(client, app, readers):

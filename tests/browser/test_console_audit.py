@@ -4,10 +4,11 @@ details, and its inclusion proof checked by the hub and again by the browser."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import requests
 
+from hub import clock
 from tests.browser.console_support import assert_no_raw_identifiers, sign_in_officer
 
 COHORT = "early-intervention-cohort"
@@ -84,7 +85,7 @@ def test_filters_by_view_partner_and_date(page, demo_hub):
     who = _column(page, 3)
     assert who and all("northshire-police" in w for w in who)
 
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     page.goto(f"{demo_hub.url}/console/audit")
     _filter(page, **{"from": today.isoformat(), "to": today.isoformat()})
     assert page.locator("#audit-events tbody tr").count() > 0

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import clock_settings
+
 HUB = str(Path(sys.executable).with_name("hub"))
 
 
@@ -30,6 +32,7 @@ def hub_env(tmp_path: Path, database_url: str, port: int, **extra: str) -> dict[
         HUB_DATABASE_URL=database_url,
         HUB_HOST="127.0.0.1",
         HUB_PORT=str(port),
+        **{f"HUB_{k.upper()}": v.isoformat() for k, v in clock_settings().items()},
         **extra,
     )
     return env

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
-from hub.agreements import london_today
+from hub import clock
 from hub.governance import REFUSALS_PER_DAY, VOLUME_MIN_QUERIES, london_day
 from tests.helpers import bearer, fetch_token, make_client
 from tests.integration.governance_support import add_event, sign_in
@@ -38,7 +38,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
         )
         assert refused.status_code == 403
     # A burst of queries far above the analyst's usual days, and one at 02:00 UK time.
-    now = datetime.now(UTC)
+    now = clock.now()
     for days_ago in range(1, 8):
         for _ in range(2):
             add_event(
@@ -57,7 +57,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
             partner="northshire-council",
             roles=("analyst",),
         )
-    yesterday = london_today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     night = datetime(yesterday.year, yesterday.month, yesterday.day, 2, tzinfo=UTC)
     add_event(
         app,
@@ -80,7 +80,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
     refusals = _link(flags[("repeated-refusals", outsider_id)])
     assert refusals["analyst"] == [outsider_id]
     assert refusals["outcome"] == ["denied"]
-    today = london_today().isoformat()
+    today = clock.today().isoformat()
     assert today in refusals["date_from"] + refusals["date_to"]
     volume = _link(flags[("unusual-volume", "busy-analyst")])
     assert volume["action"] == ["view.query"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from hub.agreements import london_today
+from hub import clock
 from tests.integration.governance_support import add_event, sign_in
 from tests.integration.ingest_support import events
 
@@ -38,7 +38,7 @@ def _query(app, *, view, partner, justification, case_reference=None, outcome="a
 
 def _log(app) -> dict[str, int]:
     """A log with what the report must list, and what it must leave out."""
-    old = datetime.now(UTC) - timedelta(days=60)
+    old = clock.now() - timedelta(days=60)
     return {
         "old": _query(
             app, view=COHORT, partner="northshire-council", justification="Old", time=old
@@ -98,7 +98,7 @@ def test_the_report_lists_consultations_and_disclosures_of_the_officers_agreemen
     assert "UK GDPR Art. 6(1)(e)" in html
 
     (event,) = [e for e in events(app, "report.s62") if e.details.get("format") == "html"]
-    today = london_today()
+    today = clock.today()
     assert event.outcome == "allowed"
     assert event.details["to"] == today.isoformat()
     assert event.details["from"] == (today - timedelta(days=29)).isoformat()
@@ -108,8 +108,8 @@ def test_the_report_lists_consultations_and_disclosures_of_the_officers_agreemen
 def test_a_party_to_both_agreements_sees_both_and_the_csv_is_escaped(app, client):
     indexes = _log(app)
     sign_in(client, app, partner="northshire-council")
-    today = london_today().isoformat()
-    first = (london_today() - timedelta(days=90)).isoformat()
+    today = clock.today().isoformat()
+    first = (clock.today() - timedelta(days=90)).isoformat()
 
     page = client.get(f"/console/report?from={first}&to={today}")
     listed = {int(i) for i in _audit_links(page.text)}

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hub import db
-from hub.agreements import london_today
+from hub import clock, db
 from hub.db.models import AuditEvent
 from hub.governance import agreements_in_force, monthly_counts
 from hub.governance.periods import add_months, london_midnight, month_start
@@ -28,7 +27,7 @@ def _month_row(html: str, month: str) -> list[int]:
 
 
 def test_the_page_shows_agreements_counts_and_the_checkpoint_without_sign_in(app, client):
-    last_month = add_months(month_start(london_today()), -1)
+    last_month = add_months(month_start(clock.today()), -1)
     in_last_month = london_midnight(last_month) + timedelta(hours=12)  # safely inside it
     for _ in range(3):
         add_event(
@@ -85,7 +84,7 @@ def test_the_page_shows_agreements_counts_and_the_checkpoint_without_sign_in(app
     assert len(re.findall(r'<tr data-month="', html)) == 12
     assert _month_row(html, last_month.strftime("%Y-%m")) == [3, 1, 2, 1]
     # This month: the refused token request (and nothing else counted so far).
-    assert _month_row(html, london_today().strftime("%Y-%m"))[3] >= 1
+    assert _month_row(html, clock.today().strftime("%Y-%m"))[3] >= 1
     # The checkpoint and how to verify it.
     assert re.search(r'data-testid="checkpoint-size">\d+<', html)
     assert "/api/v1/audit/public-key" in html and "hub-verify" in html
@@ -101,7 +100,7 @@ def test_agreements_not_yet_approved_are_not_in_force(app):
     with app.app_context():
         from hub.agreements import current_policies
 
-        assert agreements_in_force(current_policies(), today=london_today()) == []
+        assert agreements_in_force(current_policies(), today=clock.today()) == []
 
 
 def test_monthly_counts_use_uk_months(app):

@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from hub import db
-from hub.db.models import Upload, utcnow
+from hub import clock, db
+from hub.db.models import Upload
 from hub.ingest import jobs, recover_stale_uploads
 from hub.ingest.lifecycle import MAX_ATTEMPTS, claim, spool_path
 from hub.settings import PROJECT_ROOT
@@ -80,10 +80,14 @@ def settings_env(settings) -> dict[str, str]:
         "pseudonym_master_key",
         "redis_url",
         "ingest_queue",
+        "clock_start",
+        "clock_started_at",
     ):
         value = getattr(settings, name)
         if value is not None:
-            env[f"HUB_{name.upper()}"] = str(value)
+            env[f"HUB_{name.upper()}"] = (
+                value.isoformat() if name.startswith("clock") else str(value)
+            )
     return env
 
 
@@ -160,7 +164,7 @@ def test_an_upload_whose_worker_keeps_dying_ends_failed(app, engine, monkeypatch
             session.execute(
                 update(Upload)
                 .where(Upload.id == upload.id)
-                .values(attempts=MAX_ATTEMPTS, heartbeat_at=utcnow() - timedelta(hours=1))
+                .values(attempts=MAX_ATTEMPTS, heartbeat_at=clock.now() - timedelta(hours=1))
             )
         outcome = recover_stale_uploads()
     assert outcome["failed"] == [upload.id]

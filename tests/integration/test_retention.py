@@ -7,12 +7,12 @@ import dataclasses
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock
+from datetime import time as time_of_day
 
 from sqlalchemy import Column, MetaData, String, Table, insert, select, update
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from hub import db
+from hub import clock, db
 from hub.agreements import current_policies
 from hub.audit import verifier_key, verify_log
 from hub.db.models import AgreementRecord, Upload
@@ -83,7 +83,7 @@ def ended_cutoff(app, agreement: str) -> datetime:
     with app.app_context():
         terms = current_policies().agreements[agreement]
     day = terms.end + timedelta(days=terms.retention_days + 1)
-    return datetime.combine(day, clock(12), tzinfo=UTC)
+    return datetime.combine(day, time_of_day(12), tzinfo=UTC)
 
 
 def verified(app) -> int:
@@ -101,7 +101,7 @@ def retention(app, **kwargs):
 def test_rows_past_their_expiry_are_deleted_and_the_deletion_is_in_the_log(app, client, engine):
     old = publish_street(app, 40, seed=1)
     kept = publish_street(app, 30, seed=2)
-    age(engine, old, expired_at=datetime.now(UTC) - timedelta(minutes=1))
+    age(engine, old, expired_at=clock.now() - timedelta(minutes=1))
 
     report = retention(app)
 
@@ -238,7 +238,7 @@ def test_the_version_data_was_shared_under_governs_its_retention_after_the_end(a
     assert events(app, ACTION) == []
 
     day = current.end + timedelta(days=3651)
-    retention(app, now=datetime.combine(day, clock(12), tzinfo=UTC))
+    retention(app, now=datetime.combine(day, time_of_day(12), tzinfo=UTC))
     assert staged_rows(engine, HOTSPOTS, STREET, upload.id) == 0
     (event,) = events(app, ACTION)
     assert event.details["agreement_version"] == old_version
@@ -247,7 +247,7 @@ def test_the_version_data_was_shared_under_governs_its_retention_after_the_end(a
 
 def test_data_that_cannot_be_attributed_is_kept_and_reported(app, engine):
     publish_street(app, 10, seed=7)  # makes the street-crime table
-    past = datetime.now(UTC) - timedelta(days=1)
+    past = clock.now() - timedelta(days=1)
     orphan = str(uuid.uuid4())
     with engine.begin() as connection:
         table = Table(table_name(HOTSPOTS, STREET), MetaData(), autoload_with=connection)
@@ -320,7 +320,7 @@ def test_leftover_spool_files_of_expired_uploads_are_removed(app, engine):
     leftover.write_bytes(b"as sent")
     unrelated = spool_path(spool_dir, str(uuid.uuid4()))
     unrelated.write_bytes(b"another")
-    age(engine, upload, expired_at=datetime.now(UTC) - timedelta(seconds=1))
+    age(engine, upload, expired_at=clock.now() - timedelta(seconds=1))
 
     retention(app)
 
@@ -330,7 +330,7 @@ def test_leftover_spool_files_of_expired_uploads_are_removed(app, engine):
 
 def test_hub_retention_run_prints_each_deletion_and_dry_run_deletes_nothing(app, runner, engine):
     upload = publish_street(app, 12, seed=10)
-    age(engine, upload, expired_at=datetime.now(UTC) - timedelta(hours=1))
+    age(engine, upload, expired_at=clock.now() - timedelta(hours=1))
 
     dry = runner.invoke(cli, ["run", "--dry-run"])
     assert dry.exit_code == 0, dry.output
@@ -361,7 +361,7 @@ def test_hub_retention_run_prints_each_deletion_and_dry_run_deletes_nothing(app,
 
 def test_the_schedule_runs_retention_in_the_background(app, engine):
     upload = publish_street(app, 8, seed=11)
-    age(engine, upload, expired_at=datetime.now(UTC) - timedelta(seconds=1))
+    age(engine, upload, expired_at=clock.now() - timedelta(seconds=1))
     assert start_retention_schedule(app, every=0) is False  # 0 turns it off
     assert app.extensions["hub.settings"].retention_interval_seconds == 3600
     assert start_retention_schedule(app, every=0.2) is True

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from hub.agreements import london_today
+from hub import clock
 from hub.pseudonymise import Keyring, normalise, pseudonym
 from hub.synthetic import UPLOADS, make_feeds, make_population
 from hub.synthetic.records import Feed
@@ -39,7 +39,7 @@ def feed_bytes(feed: Feed) -> bytes:
 def publish_population(app, *, size: int = 1000, agreements=(EARLY, CRIME_AGREEMENT)) -> Published:
     """Every feed of `agreements` submitted and published, as the partners would send them.
     The population is made for today, so that "the last 12 months" holds data."""
-    today = london_today()
+    today = clock.today()
     population = make_population(size=size, seed=7, today=today)
     feeds = make_feeds(population, seed=7, today=today)
     for agreement, partner, dataset in UPLOADS:

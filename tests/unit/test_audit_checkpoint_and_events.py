@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub import clock
 from hub.audit import checkpoint, merkle
 from hub.audit.events import Actor, NewEvent, canonical_json, format_time, leaf_bytes
 from hub.auth.identity import Identity
@@ -178,4 +179,4 @@ def test_new_events_fit_their_columns_and_refuse_unknown_outcomes():
     with pytest.raises(ValueError):
         NewEvent(action="a", resource="r", outcome="maybe")
     with pytest.raises(TypeError):
-        NewEvent(action="a", resource="r", outcome="allowed", details={"when": datetime.now(UTC)})
+        NewEvent(action="a", resource="r", outcome="allowed", details={"when": clock.now()})

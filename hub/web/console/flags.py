@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 
 from flask import render_template, request
 
-from hub import governance
-from hub.agreements import london_today
+from hub import clock, governance
 from hub.governance import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Flag, day_bounds
 from hub.web.console import bp, note_view, officer
 from hub.web.console.report import authorise
@@ -48,7 +47,7 @@ def _days() -> tuple[int, str | None]:
 def flags():
     days, problem = _days()
     authorise(officer())
-    today = london_today()
+    today = clock.today()
     found = governance.find_flags(today=today, days=days)
     note_view(filters=["days"] if request.args.get("days") else (), flags=len(found))
     return render_template(

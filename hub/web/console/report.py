@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 from flask import Response, g, render_template, request
 
-from hub import audit, errors
-from hub.agreements import Resource, current_policies, decide, enforce, london_today
+from hub import audit, clock, errors
+from hub.agreements import Resource, current_policies, decide, enforce
 from hub.auth import Identity
 from hub.governance import CSV_COLUMNS, S62Entry, day_bounds, london, s62_entries, to_csv
 from hub.views import get_view
@@ -47,7 +47,7 @@ def _day(name: str, default: date) -> date:
 
 
 def period() -> tuple[date, date]:
-    today = london_today()
+    today = clock.today()
     last = _day("to", today)
     first = _day("from", last - timedelta(days=DEFAULT_DAYS - 1))
     if first > last:
