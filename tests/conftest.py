@@ -238,6 +238,8 @@ def settings(tmp_path, database_url, test_keys) -> Settings:
 
 
 def pytest_configure(config):
+    # Session and module fixtures (made before any test's own clock) read the pinned day too.
+    clock.install(clock.PinnedClock(PIN))
     config.addinivalue_line(
         "markers",
         "agreements_proposed: the `app` fixture leaves the agreements `proposed` (unapproved)",

@@ -53,6 +53,9 @@ class EventsQuery(BaseModel):
     since: AwareDatetime | None = Field(None, description="Events at or after this time.")
     until: AwareDatetime | None = Field(None, description="Events before this time.")
     from_index: int | None = Field(None, ge=0, description="Events at or after this index.")
+    order: Literal["asc", "desc"] = Field(
+        "asc", description="`asc`: oldest first, by index; `desc`: the newest events first."
+    )
     limit: int = Field(100, ge=1, le=1000)
     cursor: str | None = Field(
         None, max_length=200, description="The previous page's next_cursor, with the same filters."
@@ -146,8 +149,9 @@ class CheckpointPage(BaseModel):
     )
 
 
-def _filters_digest(where: EventFilter) -> str:
+def _filters_digest(where: EventFilter, order: str) -> str:
     values = {k: format_time(v) if isinstance(v, datetime) else v for k, v in vars(where).items()}
+    values["order"] = order  # a cursor of one order means nothing in the other
     return hashlib.sha256(canonical_json(values)).hexdigest()[:16]
 
 
@@ -184,7 +188,8 @@ def _authorise() -> None:
 
 @api.get("/events", responses={200: EventPage}, security=BEARER)
 def list_events(query: EventsQuery):
-    """Audit events in index order, filtered; for IG officers and admins (`audit.read`)."""
+    """Audit events in index order (or the newest first, `order=desc`), filtered; for IG
+    officers and admins (`audit.read`)."""
     note(action=READ, resource="audit/events")
     _authorise()
     where = EventFilter(
@@ -196,10 +201,18 @@ def list_events(query: EventsQuery):
         until=query.until,
         from_index=query.from_index,
     )
-    digest = _filters_digest(where)
-    after = _decode_cursor(query.cursor, digest) if query.cursor else None
+    newest_first = query.order == "desc"
+    digest = _filters_digest(where, query.order)
+    last = _decode_cursor(query.cursor, digest) if query.cursor else None
     with db.read_only() as session:
-        rows = read_events(session, where, after=after, limit=query.limit + 1)
+        rows = read_events(
+            session,
+            where,
+            after=None if newest_first else last,
+            before=last if newest_first else None,
+            newest_first=newest_first,
+            limit=query.limit + 1,
+        )
         more = len(rows) > query.limit
         items = [
             EventOut(**row_document(row), leaf=leaf_b64(row), leaf_hash=row.leaf_hash)

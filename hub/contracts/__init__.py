@@ -14,6 +14,7 @@ from hub.contracts.model import (
     Column,
     Contract,
     QualityRule,
+    normalise_column_name,
 )
 from hub.contracts.report import (
     ColumnProblem,
@@ -35,6 +36,7 @@ from hub.contracts.source import (
 from hub.contracts.state import current_contracts, init_app
 
 __all__ = [
+    "normalise_column_name",
     "GENERALISATIONS",
     "IDENTIFIER_KINDS",
     "PROVIDER_KINDS",

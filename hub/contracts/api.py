@@ -49,6 +49,11 @@ class ColumnOut(BaseModel):
     identifier_kind: str | None
     pseudonymise: bool
     generalise: str | None
+    may_be_omitted: bool = Field(
+        description="Whether a file may leave the column out; otherwise a file without it is "
+        "rejected (a missing column is not a column of empty cells)."
+    )
+    header_aliases: list[str] = Field(description="Other header names accepted for it.")
 
     @classmethod
     def of(cls, column: Column) -> ColumnOut:
@@ -68,6 +73,8 @@ class ColumnOut(BaseModel):
             maximum=column.maximum if column.maximum is not None else column.exclusive_maximum,
             allowed_values=list(column.enum),
             identifier_kind=column.identifier_kind,
+            may_be_omitted=column.may_be_omitted,
+            header_aliases=list(column.header_aliases),
             pseudonymise=column.pseudonymise,
             generalise=column.generalise,
         )

@@ -34,6 +34,7 @@ from hub.contracts.model import (
     Column,
     Contract,
     QualityRule,
+    normalise_column_name,
 )
 from hub.contracts.source import (
     Problem,
@@ -319,6 +320,10 @@ class _ContractReader:
                     columns,
                 )
             )
+        named = {prop.name for prop in table.properties or []}
+        row_identity = self._row_identity(top.get("rowIdentity", []), named)
+        self._check_omittable(columns, quality, row_identity)
+        self._check_aliases(columns)
         personal = bool(top.get("personalData", False))
         if not personal and any(c.is_identifier for c in columns.values()):
             self.problem(
@@ -346,7 +351,54 @@ class _ContractReader:
             odcs=odcs,
             source=path,
             sha256=self.document.sha256,
+            row_identity=row_identity,
         )
+
+    def _row_identity(self, names: list[str], columns: set[str]) -> tuple[str, ...]:
+        unknown = [n for n in names if n not in columns]
+        if unknown:
+            self.problem(
+                ["customProperties"],
+                "rowIdentity names columns the contract does not have: "
+                + ", ".join(f"`{n}`" for n in unknown),
+                "list column names exactly as under `properties`",
+            )
+        if len(set(names)) != len(names):
+            self.problem(["customProperties"], "rowIdentity names a column twice", "keep one")
+        return tuple(n for n in names if n in columns)
+
+    def _check_omittable(
+        self, columns: dict[str, Column], quality: list[QualityRule], row_identity: tuple[str, ...]
+    ) -> None:
+        """A column a duplicate check reads must be in every file: a file without it would
+        make every row look new."""
+        checked = set(row_identity)
+        for rule in quality:
+            if rule.metric == "duplicateValues":
+                checked.update(rule.arguments.get("properties") or ())
+                if rule.column:
+                    checked.add(rule.column)
+        for index, column in enumerate(columns.values()):
+            if column.may_be_omitted and column.name in checked:
+                self.problem(
+                    ["schema", 0, "properties", index, "customProperties"],
+                    f"column `{column.name}` is used to find duplicate rows, so every file "
+                    "must have it; it cannot be `mayBeOmitted`",
+                    "remove `mayBeOmitted`",
+                )
+
+    def _check_aliases(self, columns: dict[str, Column]) -> None:
+        claimed: dict[str, str] = {normalise_column_name(n): n for n in columns}
+        for index, column in enumerate(columns.values()):
+            for alias in column.header_aliases:
+                key = normalise_column_name(alias)
+                owner = claimed.setdefault(key, column.name)
+                if owner != column.name:
+                    self.problem(
+                        ["schema", 0, "properties", index, "customProperties"],
+                        f"header alias `{alias}` of `{column.name}` would also match `{owner}`",
+                        "give each column names that no other column's names match",
+                    )
 
     def _custom(
         self, location: list[Any], items: list | None, known: dict[str, Any]
@@ -372,10 +424,18 @@ class _ContractReader:
                 )
                 continue
             expected = known[item.property]
-            if not isinstance(item.value, expected) or (
-                expected is not bool and isinstance(item.value, bool)
-            ):
-                kind = {bool: "true or false", str: "text"}.get(expected, "a number")
+            if expected is list:
+                valid = isinstance(item.value, list) and all(
+                    isinstance(v, str) and v.strip() for v in item.value
+                )
+            else:
+                valid = isinstance(item.value, expected) and (
+                    expected is bool or not isinstance(item.value, bool)
+                )
+            if not valid:
+                kind = {bool: "true or false", str: "text", list: "a list of names"}.get(
+                    expected, "a number"
+                )
                 self.problem(
                     [*where, "value"],
                     f"custom property `{item.property}` must be {kind}",
@@ -501,6 +561,15 @@ class _ContractReader:
                     f"`{name}` is not a date, so it cannot be generalised to `{generalise}`",
                     "remove it, or make the column a date",
                 )
+        may_be_omitted = bool(custom.get("mayBeOmitted", False))
+        if may_be_omitted and (prop.required or prop.unique or kind is not None):
+            why = "required" if prop.required else "unique" if prop.unique else "an identifier"
+            self.problem(
+                [*where, "customProperties"],
+                f"column `{name}` is {why}, so every file must have it; it cannot be "
+                "`mayBeOmitted`",
+                "remove `mayBeOmitted`",
+            )
         enum = tuple(str(item.value) for item in prop.enum or [])
         if len(self.problems) > before:
             return None
@@ -526,6 +595,8 @@ class _ContractReader:
             identifier_kind=kind,
             pseudonymise=pseudonymise,
             generalise=generalise,
+            may_be_omitted=may_be_omitted,
+            header_aliases=tuple(custom.get("headerAliases", ())),
         )
 
     def _quality(

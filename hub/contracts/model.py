@@ -6,10 +6,15 @@ typed reading of it that the compilers and the API use. Hub-specific facts come 
 
 contract level  personalData, specialCategory, criminalOffenceData (true|false),
                 maxInvalidFraction (0..1: the share of rows that may fail row checks and be
-                set aside before the whole upload is rejected; default 0.05)
+                set aside before the whole upload is rejected; default 0.05),
+                rowIdentity (a list of columns: what identifies a row that has no unique
+                key, or whose key is empty, so that a row sent again in another upload is
+                found; see hub/ingest/duplicates.py)
 property level  identifierKind (nhs_number|upn|pnc_id|postcode|person_name|date_of_birth),
                 pseudonymise (true|false), generalise (year_month|year|postcode_district|
-                postcode_sector)
+                postcode_sector), mayBeOmitted (true|false: a sender may leave this optional
+                column out of the file altogether; without it a missing column rejects the
+                upload), headerAliases (a list of other header names accepted for the column)
 quality rule    blocking (true|false, default true): a failed blocking rule rejects the upload
 """
 
@@ -36,9 +41,22 @@ CONTRACT_PROPERTIES = {
     "specialCategory": bool,
     "criminalOffenceData": bool,
     "maxInvalidFraction": (int, float),
+    "rowIdentity": list,
 }
-COLUMN_PROPERTIES = {"identifierKind": str, "pseudonymise": bool, "generalise": str}
+COLUMN_PROPERTIES = {
+    "identifierKind": str,
+    "pseudonymise": bool,
+    "generalise": str,
+    "mayBeOmitted": bool,
+    "headerAliases": list,
+}
 QUALITY_PROPERTIES = {"blocking": bool}
+
+
+def normalise_column_name(name: str) -> str:
+    """The form a file's header name and a contract's column name are compared in when they
+    do not match exactly: trimmed, casefolded, "_" as a space, whitespace runs as one space."""
+    return " ".join(name.replace("\ufeff", "").replace("_", " ").split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,8 @@ class Column:
     identifier_kind: str | None = None
     pseudonymise: bool = False
     generalise: str | None = None
+    may_be_omitted: bool = False  # a sender may leave the column out of the file
+    header_aliases: tuple[str, ...] = ()
 
     @property
     def is_identifier(self) -> bool:
@@ -107,6 +127,8 @@ class Contract:
     odcs: OpenDataContractStandard = field(repr=False, compare=False)
     source: Path = field(compare=False)
     sha256: str = field(compare=False)
+    # What identifies a row with no unique key (or an empty one): rowIdentity.
+    row_identity: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -114,6 +136,15 @@ class Contract:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def header_columns(self) -> set[str]:
+        """The columns every file must have: all but those a sender may leave out."""
+        return {c.name for c in self.columns if not c.may_be_omitted}
+
+    @property
+    def header_aliases(self) -> dict[str, tuple[str, ...]]:
+        return {c.name: c.header_aliases for c in self.columns if c.header_aliases}
 
     @property
     def identifier_columns(self) -> tuple[Column, ...]:

@@ -107,6 +107,7 @@ def parse_file(
     media_type: str | None,
     contract_columns: list[str],
     required: set[str],
+    aliases: dict[str, tuple[str, ...]] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     source: Source | None = None,
 ) -> ParsedFeed:
@@ -127,6 +128,7 @@ def parse_file(
             source.header,
             contract_columns,
             required,
+            aliases=aliases,
             where=source.header_where,
             row=source.header_row,
         )

@@ -1,31 +1,34 @@
 """Match the column names a sender used to the contract's column names.
 
 Rules, in order, for each name found in the file:
-1. exact match with a contract column;
+1. exact match with a contract column (or one of the names the contract lists for it in
+   `headerAliases`);
 2. otherwise the same after normalising both: trim, case-insensitive (casefold), "_" read
    as a space, runs of whitespace (including non-breaking spaces) collapsed to one space,
    a stray byte-order mark dropped. So "crime_id", " CRIME  ID " and "Crime ID" all match
    the contract column "Crime ID". Hyphens and other punctuation are NOT ignored.
 3. otherwise the column is extra: ignored, and named in `HeaderMap.warnings()`.
 
-Two found columns that land on the same contract column are `duplicate_columns`; a
-required contract column that no found column matches is `missing_columns`. Optional
-contract columns not found are reported in `missing_optional` and read as all None.
-Columns with an empty name (Excel often leaves some at the right) are ignored and
-counted, never treated as duplicates of each other.
+Two found columns that land on the same contract column are `duplicate_columns`. A contract
+column that no found column matches is `missing_columns`, unless the contract says a sender
+may leave it out (`mayBeOmitted`): a missing column is not a column of empty cells. The
+message names, for each missing column, the found column that looks most like it, so that
+a renamed header ("Crime Reference" for "Crime ID") is easy to put right. Columns the contract
+lets a sender leave out are reported in `missing_optional` and read as all None. Columns with
+an empty name (Excel often leaves some at the right) are ignored and counted, never treated
+as duplicates of each other.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from hub.contracts import normalise_column_name
+
 from .parse_errors import DUPLICATE_COLUMNS, MISSING_COLUMNS, ParseError
-
-
-def normalise_column_name(name: str) -> str:
-    """The form two names are compared in when they do not match exactly."""
-    return " ".join(name.replace("\ufeff", "").replace("_", " ").split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class HeaderMap:
     found: tuple[str, ...]
     contract_columns: tuple[str, ...]
     positions: dict[str, int]
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     renamed: dict[str, str] = field(default_factory=dict)
     missing_optional: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
@@ -47,7 +51,7 @@ class HeaderMap:
     def resolve(self, name: str) -> str | None:
         """The contract column a name found in the file stands for, or None (an extra).
         Used for NDJSON, where each record names its own keys."""
-        return _resolver(self.contract_columns)(name)
+        return _resolver(self.contract_columns, self.aliases)(name)
 
     def warnings(self) -> list[str]:
         """Sentences for the sender about columns that were ignored or added."""
@@ -62,28 +66,79 @@ class HeaderMap:
             notes.append(f"{self.unnamed} column(s) with an empty name were ignored.")
         if self.missing_optional:
             notes.append(
-                f"{len(self.missing_optional)} optional column(s) were not in the file and "
-                "are read as empty: " + ", ".join(repr(n) for n in self.missing_optional) + "."
+                f"{len(self.missing_optional)} column(s) the contract lets a sender leave out "
+                "were not in the file and are read as empty: "
+                + ", ".join(repr(n) for n in self.missing_optional)
+                + "."
             )
         return notes
 
 
 @functools.lru_cache(maxsize=64)
-def _resolver(contract_columns: tuple[str, ...]):
-    contract = list(contract_columns)
-    exact = set(contract)
+def _resolver(
+    contract_columns: tuple[str, ...], aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+):
+    exact = {column: column for column in contract_columns}
+    names = [(column, column) for column in contract_columns]
+    for column, others in aliases:
+        for other in others:
+            exact.setdefault(other, column)
+            names.append((other, column))
     by_norm: dict[str, str | None] = {}
-    for column in contract:
-        key = normalise_column_name(column)
+    for name, column in names:
+        key = normalise_column_name(name)
         # Two contract columns that normalise alike can only be matched exactly.
-        by_norm[key] = None if key in by_norm else column
+        by_norm[key] = None if by_norm.get(key, column) != column else column
 
     def resolve(name: str) -> str | None:
         if name in exact:
-            return name
+            return exact[name]
         return by_norm.get(normalise_column_name(name))
 
     return resolve
+
+
+def closest_match(missing: str, candidates: Sequence[str]) -> str | None:
+    """The found column name that looks most like the contract column `missing`, if any
+    looks like it at all (compared in normalised form)."""
+    keyed = {normalise_column_name(c): c for c in candidates}
+    best = difflib.get_close_matches(normalise_column_name(missing), keyed, n=1, cutoff=0.5)
+    return keyed[best[0]] if best else None
+
+
+def likely_renames(missing: Sequence[str], extra: Sequence[str]) -> dict[str, str]:
+    """For each missing contract column, the extra found column that is probably it renamed."""
+    renames: dict[str, str] = {}
+    unclaimed = list(extra)
+    for column in missing:
+        like = closest_match(column, unclaimed)
+        if like is None and len(missing) == 1 and len(unclaimed) == 1:
+            like = unclaimed[0]  # the one column left over is the likeliest rename
+        if like is not None:
+            unclaimed.remove(like)
+            renames[column] = like
+    return renames
+
+
+def _missing_message(missing: list[str], renames: dict[str, str], where: str) -> str:
+    message = (
+        f"{where[:1].upper()}{where[1:]} has no column for {len(missing)} column(s) the "
+        "contract names: "
+        + ", ".join(repr(c) for c in missing)
+        + ". A missing column is not a column of empty cells: send every column, with empty "
+        "cells where there is no value."
+    )
+    if renames:
+        message += (
+            " "
+            + "; ".join(
+                f"{like!r} looks like {column!r}: rename it, or map it in the contract "
+                "(headerAliases)"
+                for column, like in renames.items()
+            )
+            + "."
+        )
+    return message + " Names match ignoring case, spaces and underscores."
 
 
 def map_header(
@@ -91,10 +146,13 @@ def map_header(
     contract_columns: list[str],
     required: set[str],
     *,
+    aliases: Mapping[str, Sequence[str]] | None = None,
     where: str = "row 1",
     row: int | None = 1,
 ) -> HeaderMap:
-    """Map the names in a file's header (in file order) to `contract_columns`.
+    """Map the names in a file's header (in file order) to `contract_columns`. `required`
+    names the columns the file must have (all but those the contract lets a sender leave
+    out); `aliases` other names the contract accepts for a column.
 
     `where` says in messages where the names came from ("row 1" for CSV, "the Parquet
     schema", "the first record (line 3)" for NDJSON) and `row` is the row number the errors
@@ -105,7 +163,8 @@ def map_header(
     unknown_required = set(required) - set(contract_columns)
     if unknown_required:
         raise ValueError(f"required columns not in the contract: {sorted(unknown_required)}")
-    resolve = _resolver(tuple(contract_columns))
+    alias_key = tuple(sorted((c, tuple(names)) for c, names in (aliases or {}).items() if names))
+    resolve = _resolver(tuple(contract_columns), alias_key)
     positions: dict[str, int] = {}
     claimants: dict[str, list[str]] = {}
     renamed: dict[str, str] = {}
@@ -152,20 +211,18 @@ def map_header(
         )
     if missing:
         named = [n for n in found if n.strip()]
+        renames = likely_renames(missing, extra)
         raise ParseError(
             MISSING_COLUMNS,
-            f"The file has no column for {len(missing)} required column(s): "
-            + ", ".join(repr(c) for c in missing)
-            + f". Columns found in {where}: "
-            + ", ".join(repr(n) for n in named)
-            + ". Names match ignoring case, spaces and underscores.",
+            _missing_message(missing, renames, where),
             row=row,
-            details={"missing": missing, "found": named},
+            details={"missing": missing, "found": named, "looks_like": renames},
         )
     return HeaderMap(
         found=tuple(found),
         contract_columns=tuple(contract_columns),
         positions=positions,
+        aliases=alias_key,
         renamed=renamed,
         missing_optional=tuple(c for c in contract_columns if c not in positions),
         extra=tuple(extra),

@@ -33,7 +33,11 @@ from hub.agreements import agreement_state, current_policies
 from hub.contracts import DatasetCheck
 from hub.db.models import Upload
 from hub.ingest import lifecycle as lc
-from hub.ingest.duplicates import remove_duplicates_in_upload, remove_duplicates_of_published
+from hub.ingest.duplicates import (
+    OF_PUBLISHED,
+    remove_duplicates_in_upload,
+    remove_duplicates_of_published,
+)
 from hub.ingest.expectations import run_dataset_checks
 from hub.ingest.failures import FailureLog
 from hub.ingest.loaders import loader_for
@@ -135,13 +139,13 @@ class _Run:
 
     def _load(self, path: Path) -> None:
         contract = self.contract
-        required = {c.name for c in contract.columns if c.required}
         try:
             feed = parse_file(
                 path,
                 media_type=self.upload.media_type,
                 contract_columns=list(contract.column_names),
-                required=required,
+                required=contract.header_columns,
+                aliases=contract.header_aliases,
                 chunk_size=CHUNK_ROWS,
             )
             self.report.update(format=feed.format, encoding=feed.encoding)
@@ -320,6 +324,16 @@ class _Run:
         reasons.extend(
             f"dataset check `{c.rule}` failed" for c in checks if c.blocking and not c.success
         )
+        repeated = sum(
+            n for (_, check), n in self.failures.by_check.items() if check == OF_PUBLISHED
+        )
+        if reasons and repeated:
+            earlier = sorted({f["upload"] for f in self.failures.kept if f.get("upload")})
+            reasons.append(
+                f"{repeated} rows are already published (upload {', '.join(earlier)}): a row is "
+                "never stored twice. If this file corrects or replaces that upload, send it with "
+                f"`replaces` (hub upload --replaces {earlier[0] if earlier else 'UPLOAD_ID'})"
+            )
         return reasons
 
     def _replace(self, session) -> str | None:

@@ -14,8 +14,9 @@ the recipients' fields), in the form the hub keeps it:
 Internal columns start with an underscore and views never show them: `_upload_id` and `_row`
 (the sender's row number; together the primary key), `_expires_at` (from the agreement's
 retention), and `_key_<name>`: a keyed digest of a contract column the agreement does not let
-anyone see but that a dataset check needs (a `unique` id, a null-count rule). The digest is
-HMAC-SHA256 under a key of its own, so it shows whether two rows agree and nothing else.
+anyone see but that a check needs (a `unique` id, a `rowIdentity` column, a null-count
+rule). The digest is HMAC-SHA256 under a key of its own, so it shows whether two rows agree
+and nothing else.
 
 Rows are visible only while their upload is `published`: every reader joins `uploads`.
 """
@@ -166,7 +167,7 @@ def layout_for(agreement: Agreement, contract: Contract) -> Layout:
 
 
 def _columns_checks_need(contract: Contract) -> set[str]:
-    needed = {c.name for c in contract.columns if c.unique}
+    needed = {c.name for c in contract.columns if c.unique} | set(contract.row_identity)
     for rule in contract.quality:
         if rule.metric not in _KEYED_METRICS:
             continue

@@ -302,6 +302,18 @@ def test_events_come_in_pages_with_a_cursor(client, app, readers):
             break
     assert seen == [1, 2, 3, 4]
 
+    newest, cursor = [], None
+    while True:
+        query = {"limit": 3, "action": "audit.verify", "order": "desc"} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        page = client.get(EVENTS, query_string=query, headers=bearer(token)).get_json()
+        newest += [i["index"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert newest == [4, 3, 2, 1]
+
     first = client.get(EVENTS, query_string={"limit": 1}, headers=bearer(token)).get_json()
     other = client.get(
         EVENTS,
@@ -321,6 +333,7 @@ def test_events_come_in_pages_with_a_cursor(client, app, readers):
         {"outcome": "maybe"},
         {"since": "2026-01-01T00:00:00"},
         {"from_index": -1},
+        {"order": "newest"},
     ],
 )
 def test_bad_queries_are_refused(client, app, readers, query):

@@ -40,8 +40,39 @@ def test_missing_required_names_what_is_missing_and_what_was_found():
     assert error.details == {
         "missing": ["Crime type"],
         "found": ["Crime ID", "Crime Category", "Month"],
+        "looks_like": {"Crime type": "Crime Category"},
     }
-    assert "'Crime type'" in error.detail and "'Crime Category'" in error.detail
+    assert "'Crime Category' looks like 'Crime type': rename it, or map it" in error.detail
+
+
+def test_a_renamed_column_is_named_with_the_column_it_looks_like():
+    everything = set(CONTRACT)  # a column is required in the header unless it may be omitted
+    with pytest.raises(ParseError) as info:
+        map_header(["Crime Reference", "Month", "LSOA code", "Crime type", "Context"], CONTRACT,
+                   everything)  # fmt: skip
+    assert info.value.code == "missing_columns"
+    assert info.value.details["missing"] == ["Crime ID"]
+    assert info.value.details["looks_like"] == {"Crime ID": "Crime Reference"}
+    assert "'Crime Reference' looks like 'Crime ID': rename it, or map it in the contract" in (
+        info.value.detail
+    )
+
+
+def test_an_optional_column_missing_from_the_header_is_an_error_unless_it_may_be_omitted():
+    found = ["Crime ID", "Month", "LSOA code", "Crime type"]
+    with pytest.raises(ParseError) as info:
+        map_header(found, CONTRACT, set(CONTRACT))
+    assert info.value.details["missing"] == ["Context"]
+    header = map_header(found, CONTRACT, set(CONTRACT) - {"Context"})
+    assert header.missing_optional == ("Context",)
+
+
+def test_header_aliases_from_the_contract_are_accepted():
+    aliases = {"Crime ID": ("Crime Reference",)}
+    found = ["crime reference", "Month", "Crime type"]
+    header = map_header(found, CONTRACT, REQUIRED | {"Crime ID"}, aliases=aliases)
+    assert header.positions["Crime ID"] == 0
+    assert header.resolve("Crime Reference") == "Crime ID"
 
 
 def test_a_header_that_matches_nothing_is_not_echoed():
@@ -60,7 +91,7 @@ def test_extra_and_unnamed_columns_are_warnings():
     warnings = header.warnings()
     assert any("'Notes'" in w for w in warnings)
     assert any("2 column(s) with an empty name" in w for w in warnings)
-    assert any("'Crime ID'" in w and "optional" in w for w in warnings)
+    assert any("'Crime ID'" in w and "leave out" in w for w in warnings)
 
 
 @pytest.mark.parametrize(

@@ -382,6 +382,54 @@ BROKEN = [
         "pattern:",
     ),
     Broken(
+        "a required column that may be omitted",
+        STREET,
+        "        physicalName: month\n",
+        "        physicalName: month\n        customProperties:\n"
+        "          - property: mayBeOmitted\n            value: true\n",
+        "column `Month` is required, so every file must have it; it cannot be `mayBeOmitted` "
+        "— remove `mayBeOmitted`",
+        "customProperties:",
+        occurrence=3,
+    ),
+    Broken(
+        "a row identity column that may be omitted",
+        STREET,
+        "        physicalName: longitude\n",
+        "        physicalName: longitude\n        customProperties:\n"
+        "          - property: mayBeOmitted\n            value: true\n",
+        "column `Longitude` is used to find duplicate rows, so every file must have it",
+        "customProperties:",
+        occurrence=3,
+    ),
+    Broken(
+        "a row identity naming no column",
+        STREET,
+        "value: [Month, Reported by,",
+        "value: [Monthly, Reported by,",
+        "rowIdentity names columns the contract does not have: `Monthly`",
+        "customProperties:",
+    ),
+    Broken(
+        "a header alias another column's name matches",
+        STREET,
+        "          - property: mayBeOmitted\n            value: true",
+        "          - property: mayBeOmitted\n            value: true\n"
+        "          - property: headerAliases\n            value: [crime_type]",
+        "header alias `crime_type` of `Context` would also match `Crime type`",
+        "customProperties:",
+        occurrence=5,
+    ),
+    Broken(
+        "header aliases that are not a list of names",
+        STREET,
+        "          - property: mayBeOmitted\n            value: true",
+        "          - property: mayBeOmitted\n            value: true\n"
+        "          - property: headerAliases\n            value: Notes",
+        "custom property `headerAliases` must be a list of names",
+        "value: Notes",
+    ),
+    Broken(
         "quality rule the hub cannot run",
         STREET,
         "        metric: rowCount\n",
