@@ -138,7 +138,8 @@ def ig_officer_example(base: str, clients: list[DemoClient]) -> str:
             f"    -d grant_type=client_credentials {base}/oauth/token | python3 -c \\",
             "    'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
             f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/api/v1/agreements',
-            f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/audit/events?limit=5"',
+            f'  curl -s -H "Authorization: Bearer $TOKEN" \\\n'
+            f'    "{base}/api/v1/audit/events?order=desc&limit=5"   # the newest first',
             f"  curl -s {base}/api/v1/audit/checkpoint      # a signed note anyone can verify",
         ]
     )

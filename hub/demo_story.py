@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,6 @@ class Sent:
     feed: dict[str, Any]
     upload: dict[str, Any]
     seen_before: bool
-    sent_at: float
 
 
 def send_feeds(hub: Hub) -> list[Sent]:
@@ -204,7 +204,6 @@ def send_feeds(hub: Hub) -> list[Sent]:
     sent = []
     for feed in story.feeds:
         uploader = client_of(story, feed["partner"], "uploader")
-        started = time.monotonic()
         with (folder / feed["path"]).open("rb") as body:
             r = hub.call(
                 "POST",
@@ -218,7 +217,7 @@ def send_feeds(hub: Hub) -> list[Sent]:
                 f"The hub refused {feed['dataset']} from {feed['partner']} under "
                 f"{feed['agreement']}: {problem(r)}"
             )
-        sent.append(Sent(feed, r.json(), seen_before=r.status_code == 200, sent_at=started))
+        sent.append(Sent(feed, r.json(), seen_before=r.status_code == 200))
     return sent
 
 
@@ -240,14 +239,28 @@ def follow(hub: Hub, item: Sent) -> dict[str, Any]:
     return upload
 
 
+def _seconds(stamps: dict[str, str], start: str, end: str) -> str:
+    if start not in stamps or end not in stamps:
+        return "-"
+    took = datetime.fromisoformat(stamps[end]) - datetime.fromisoformat(stamps[start])
+    return f"{took.total_seconds():.1f} s"
+
+
 def upload_line(item: Sent, upload: dict[str, Any]) -> str:
+    """One feed: its rows and outcome, how long it waited in the queue (received to started)
+    and how long it took (started to finished), from the hub's own record of the upload."""
     feed, counts = item.feed, upload.get("counts") or {}
     rows, invalid = counts.get("read", 0), counts.get("rejected", 0)
-    when = "sent before" if item.seen_before else f"{time.monotonic() - item.sent_at:.0f} s"
+    stamps = upload.get("timestamps") or {}
+    if item.seen_before:
+        waited, took = "sent before", ""
+    else:
+        waited = _seconds(stamps, "received", "started")
+        took = _seconds(stamps, "started", "finished")
     line = (
         f"    {feed['dataset']:<27} {feed['partner']:<22} {rows:>6,}  "
-        f"{upload.get('status', '?'):<10} {invalid:>7,}  {when}"
-    )
+        f"{upload.get('status', '?'):<10} {invalid:>7,}  {waited:>8}  {took:>7}"
+    ).rstrip()
     cause = upload.get("cause") or "; ".join(upload.get("rejected_because") or [])
     if upload.get("status") != "published" and cause:
         line += f"\n      why: {cause}"
@@ -271,7 +284,7 @@ def upload_feeds(hub: Hub) -> bool:
             say(f"  {agreement}")
             say(
                 f"    {'dataset':<27} {'partner':<22} {'rows':>6}  {'status':<10} {'invalid':>7}"
-                "  took"
+                f"  {'queued':>8}  {'took':>7}"
             )
         published &= upload.get("status") == "published"
         say(upload_line(item, upload))

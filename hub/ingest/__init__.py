@@ -7,7 +7,13 @@ call; jobs.py runs uploads in worker threads or, with HUB_REDIS_URL, `hub worker
 """
 
 from .api import api
-from .background import prepare_ingest, start_background, stop_background
+from .background import (
+    ingest_stopping,
+    prepare_ingest,
+    start_background,
+    stop_background,
+    stop_ingest,
+)
 from .cli import upload_cli
 from .jobs import embedded_runner, enqueue, run_upload_job, use_app_for_jobs
 from .lifecycle import discard_spool, recover_stale_uploads, spool_path
@@ -76,6 +82,8 @@ __all__ = [
     "spool_path",
     "start_background",
     "stop_background",
+    "stop_ingest",
+    "ingest_stopping",
     "submit_upload",
     "table_name",
     "upload_cli",

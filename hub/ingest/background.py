@@ -20,7 +20,7 @@ def prepare_ingest(app: Flask) -> dict[str, list[str]]:
     """Create every dataset table the policies name and recover stale uploads, once."""
     with app.app_context():
         state(app).tables.ensure_all(current_policies())
-        return recover_stale_uploads()
+        return recover_stale_uploads(every_received=True)
 
 
 def start_background(app: Flask, *, every: float = LEASE_SECONDS / 2) -> None:
@@ -51,3 +51,18 @@ def stop_background(app: Flask) -> None:
         if ingest.background is not None:
             ingest.background.set()
             ingest.background = None
+
+
+def ingest_stopping(app: Flask) -> None:
+    """Tell the uploads being processed to hand their lease back at their next chunk."""
+    state(app).stopping.set()
+
+
+def stop_ingest(app: Flask) -> None:
+    """The process is stopping: stop recovering, and have the uploads being processed hand
+    their lease back at their next chunk (they are processed again at the next start)."""
+    stop_background(app)
+    ingest = state(app)
+    ingest.stopping.set()
+    if ingest.runner is not None:
+        ingest.runner.shutdown(cancel=True)

@@ -81,8 +81,10 @@ class EmbeddedRunner:
         done, not_done = wait(pending, timeout=timeout)
         return not not_done
 
-    def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+    def shutdown(self, *, cancel: bool = False) -> None:
+        """Wait for the running uploads; with `cancel`, drop those not yet started (they stay
+        `received` and are queued again at the next start)."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def embedded_runner(app: Flask | None = None) -> EmbeddedRunner:

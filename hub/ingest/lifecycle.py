@@ -90,6 +90,24 @@ def claim(engine: Engine, upload_id: str, worker_id: str) -> bool:
         return True
 
 
+def release(engine: Engine, upload_id: str, worker_id: str) -> bool:
+    """processing -> received, as if never claimed: the process is stopping. The attempt does
+    not count against MAX_ATTEMPTS; the next attempt deletes what this one staged."""
+    with db.unit_of_work(engine) as session:
+        result = session.execute(
+            update(Upload)
+            .where(holds_lease(upload_id, worker_id))
+            .values(
+                status=RECEIVED,
+                worker_id=None,
+                heartbeat_at=None,
+                updated_at=clock.now(),
+                attempts=Upload.attempts - 1,
+            )
+        )
+        return result.rowcount == 1
+
+
 def holds_lease(upload_id: str, worker_id: str):
     """The WHERE clause of every write a worker makes while it processes an upload."""
     return (
@@ -176,8 +194,12 @@ def recover_stale_uploads(
     spool_dir: Path | None = None,
     stale_after: timedelta = timedelta(seconds=LEASE_SECONDS),
     enqueue=None,
+    every_received: bool = False,
 ) -> dict[str, list[str]]:
     """Hand uploads whose worker died back to the queue, or end them `failed`.
+
+    `every_received` queues every `received` upload, however recent (at a process's start:
+    uploads a stopping process handed back; a job queued twice is harmless).
 
     Runs inside an app context when `engine`, `spool_dir` or `enqueue` are left out. Returns
     the ids it `retried`, `failed` and `requeued` (received uploads with no job).
@@ -202,7 +224,10 @@ def recover_stale_uploads(
         )
         waiting = (
             session.execute(
-                select(Upload.id).where(Upload.status == RECEIVED, Upload.updated_at < cutoff)
+                select(Upload.id).where(
+                    Upload.status == RECEIVED,
+                    True if every_received else Upload.updated_at < cutoff,
+                )
             )
             .scalars()
             .all()

@@ -58,6 +58,10 @@ class LeaseLost(Exception):
     """Another worker, recovery or a withdrawal took the upload: stop, change nothing."""
 
 
+class ShuttingDown(LeaseLost):
+    """The process is stopping: the upload goes back to the queue, untouched."""
+
+
 class Rejected(Exception):
     """The upload cannot publish: the file or its rows fail the contract."""
 
@@ -78,6 +82,10 @@ def process_upload(upload_id: str, *, worker_id: str | None = None) -> str | Non
     try:
         with lc.Heartbeat(engine, upload_id, worker_id) as heartbeat:
             return _Run(engine, upload_id, worker_id, heartbeat).run()
+    except ShuttingDown:
+        lc.release(engine, upload_id, worker_id)
+        log.info("upload %s: handed back for the next start (the process is stopping)", upload_id)
+        return None
     except LeaseLost:
         log.info("upload %s: lease lost; another worker or a withdrawal has it", upload_id)
         return None
@@ -127,7 +135,9 @@ class _Run:
             )
         try:
             self._load(path)
+            self._still_wanted()
             checks = self._check()
+            self._still_wanted()
             stopped = self._agreement_stopped()
             if stopped:
                 return self._fail(stopped, "agreement_not_active")
@@ -158,8 +168,7 @@ class _Run:
             expires_at = self.upload.created_at + timedelta(days=self.agreement.retention_days)
             with _Loading(self, expires_at) as loading:
                 for chunk in feed.chunks():
-                    if self.heartbeat.lost.is_set():
-                        raise LeaseLost
+                    self._still_wanted()
                     result = transform(chunk)
                     self.read += len(chunk)
                     self.invalid += result.invalid_rows
@@ -375,6 +384,12 @@ class _Run:
         session.add(upload)
         session.flush()
         return upload
+
+    def _still_wanted(self) -> None:
+        if self.heartbeat.lost.is_set():
+            raise LeaseLost
+        if state().stopping.is_set():
+            raise ShuttingDown
 
     def _owned(self, session) -> Upload:
         """The upload row, locked, provided this worker still holds the lease."""

@@ -23,6 +23,9 @@ class IngestState:
     runner: Any = None  # hub.ingest.jobs: made on first enqueue
     background: Any = None  # the recovery thread, once started
     redis: Any = None  # the Redis client, with HUB_REDIS_URL
+    # Set when the process stops: uploads being processed hand their lease back at the next
+    # chunk, so that stopping takes seconds and the next start processes them again.
+    stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import signal
 import subprocess
 import textwrap
 import threading
@@ -67,6 +69,7 @@ def start_demo(env: dict[str, str], url: str, instance: Path, *args: str) -> Dem
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as in a terminal: Ctrl-C reaches all
     )
     demo = Demo(url=url, process=process, instance=instance, env=env)
 
@@ -168,6 +171,9 @@ def test_demo_uploads_the_feeds_and_the_views_answer_as_printed(demo_env, demos)
     manifest = json.loads((instance / "demo-feeds" / "manifest.json").read_text())
     assert demo.output.count("  published  ") == len(manifest["feeds"]), demo.output
     assert "the cohort answered" in demo.output
+    # Each feed's line: how long it waited in the queue, then how long it took, apart.
+    timed = re.compile(r" published +\d+ +\d+\.\d s +\d+\.\d s$")
+    assert sum(1 for line in demo.lines if timed.search(line)) == len(manifest["feeds"])
 
     # The cohort, as the council's analyst: people by pseudonym, never a raw identifier.
     council = client(demo, "northshire-council", "analyst")
@@ -204,6 +210,25 @@ def test_demo_uploads_the_feeds_and_the_views_answer_as_printed(demo_env, demos)
         if view == "early-intervention-cohort":
             assert all(PSEUDONYM.match(row["person"]) for row in answer["rows"])
 
+    # So does the README's IG officer block, pasted as it is, on whatever port the demo has.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split('```sh\nHUB="http://', 1)[1].split("```", 1)[0]
+    pasted = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", 'HUB="http://' + block],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "HUB_PORT": url.rsplit(":", 1)[1]},
+        cwd=instance.parent,
+    )
+    assert pasted.returncode == 0, pasted.stderr
+    outputs = pasted.stdout.splitlines()
+    pages = [json.loads(line)["items"] for line in outputs if line.startswith('{"items"')]
+    (events,) = [items for items in pages if items and "leaf_hash" in items[0]]
+    indexes = [e["index"] for e in events]
+    assert len(indexes) == 5 and indexes == sorted(indexes, reverse=True)  # the newest first
+    assert any(line.startswith("— ") for line in outputs)  # the signed checkpoint's signature
+
     # Started again: the same files are the same uploads, nothing is added.
     before = uploads_of(demo)
     assert len(before) == len(manifest["feeds"])
@@ -215,6 +240,28 @@ def test_demo_uploads_the_feeds_and_the_views_answer_as_printed(demo_env, demos)
     assert again.output.count("sent before") == len(manifest["feeds"]), again.output
     assert uploads_of(again) == before
     assert query(again, council, "early-intervention-cohort").json()["rows"] == rows
+
+
+def test_ctrl_c_stops_the_demo_mid_upload_and_the_next_start_finishes_the_feeds(demo_env, demos):
+    env, url, instance = demo_env
+    demo = start_demo(env, url, instance)
+    demos.append(demo)
+    demo.wait_for("Uploading")
+    time.sleep(2)  # the feeds are sent and being processed
+    os.killpg(demo.process.pid, signal.SIGINT)  # Ctrl-C in the demo's terminal
+    # Well inside gunicorn's 30 s graceful timeout, after which it would SIGKILL a worker.
+    # (A liveness bound, not a timing claim: the note gives the measured figure.)
+    assert demo.process.wait(timeout=25) == 0
+    demo.ended.wait(timeout=10)
+    assert "SIGKILL" not in demo.output and "Traceback" not in demo.output, demo.output
+
+    # The uploads it was processing were handed back; the next start processes them.
+    again = start_demo(env, url, instance)
+    demos.append(again)
+    again.wait_for(READY_LINE)
+    manifest = json.loads((instance / "demo-feeds" / "manifest.json").read_text())
+    assert again.output.count("  published  ") == len(manifest["feeds"]), again.output
+    assert len(uploads_of(again)) == len(manifest["feeds"])
 
 
 def test_no_serve_writes_the_feeds_and_says_how_to_use_them(demo_env):

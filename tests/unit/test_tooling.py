@@ -71,3 +71,18 @@ def test_dockerfile_sets_only_real_settings_and_serves_the_factory():
     assert cmd[0] == "gunicorn"
     assert cmd[-1] == "hub.app:create_app()"
     assert cmd[cmd.index("--bind") + 1] == "0.0.0.0:8000"
+
+
+def test_the_readme_links_nothing_outside_the_project():
+    """A reader of a fresh clone has the project and nothing else: every path it names is in
+    the repository, and it links no web site (the demo's own address aside)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert "../" not in readme
+    addresses = re.findall(r"https?://[^\s)>`'\"]+", readme)
+    assert all(
+        re.match(r"https?://(127\.0\.0\.1|localhost|\$\{?HUB|HUB_HOST)", a) for a in addresses
+    ), addresses
+    for path in re.findall(
+        r"`((?:docs|scripts|policies|contracts|bench|tests)/[^`*<> ]+)`", readme
+    ):
+        assert (PROJECT_ROOT / path.rstrip("/")).exists(), path
