@@ -233,7 +233,7 @@ BROKEN = [
     Broken(
         "end before start",
         HOTSPOTS,
-        "end: 2027-03-31",
+        "end: 2028-03-31",
         "end: 2025-03-31",
         "the agreement ends (2025-03-31) before it starts (2025-04-01) — correct `start` or `end`",
         "end: 2025-03-31",
@@ -242,8 +242,8 @@ BROKEN = [
         "review date after the end",
         HOTSPOTS,
         "review_date: 2027-01-15",
-        "review_date: 2028-01-15",
-        "the review date 2028-01-15 is outside the agreement's term",
+        "review_date: 2028-06-15",
+        "the review date 2028-06-15 is outside the agreement's term",
         "review_date:",
     ),
     Broken(
@@ -500,7 +500,7 @@ def test_missing_folders_and_files_are_problems(tmp_path):
 
 
 def test_every_problem_is_listed_not_just_the_first(tree):
-    edit(tree, HOTSPOTS, "end: 2027-03-31", "end: 2025-03-31")
+    edit(tree, HOTSPOTS, "end: 2028-03-31", "end: 2025-03-31")
     edit(tree, HOTSPOTS, "Crime type, Last outcome category]", "Crime typ, Last outcome category]")
     edit(tree, EARLY, "    section35: 35(2)(b)\n", "")
     problems = problems_in(tree)
@@ -510,7 +510,7 @@ def test_every_problem_is_listed_not_just_the_first(tree):
 def test_create_app_with_a_broken_agreement_stops_with_one_line(tree, test_keys):
     from hub.app import create_app
 
-    edit(tree, HOTSPOTS, "end: 2027-03-31", "end: 2025-03-31")
+    edit(tree, HOTSPOTS, "end: 2028-03-31", "end: 2025-03-31")
     edit(tree, HOTSPOTS, "Crime type, Last outcome category]", "Crime typ, Last outcome category]")
     settings = make_settings(
         tree, None, test_keys, policies_dir=tree / "policies", contracts_dir=tree / "contracts"
@@ -549,7 +549,7 @@ def test_cli_check_passes_on_the_shipped_set():
 
 
 def test_cli_check_lists_every_problem_one_per_line(tree):
-    edit(tree, HOTSPOTS, "end: 2027-03-31", "end: 2025-03-31")
+    edit(tree, HOTSPOTS, "end: 2028-03-31", "end: 2025-03-31")
     edit(tree, HOTSPOTS, "min_cell_size: 5", "min_cell_size: 5\nmin_cell_size: 10")
     edit(tree, EARLY, "    section35: 35(2)(b)\n", "")
     result = CliRunner().invoke(
