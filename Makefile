@@ -22,7 +22,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo         install into .venv and run the hub with demo data on http://$${HUB_HOST:-127.0.0.1}:$${HUB_PORT:-8000}"
 	@echo "make test         install test tools, lint, make sure PostgreSQL answers, run the whole suite"
-	@echo "make lint         ruff check ."
+	@echo "make lint         ruff check . and the import rule (.importlinter: doors on top, stages below)"
 	@echo "make docker-lint  hadolint docker/Dockerfile and check docker/compose.yaml against the compose spec"
 	@echo "make migration    regenerate the initial Alembic revision from hub/db/models.py"
 	@echo "make bench        run every bench/*.py"
@@ -58,6 +58,7 @@ chromium:
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 docker-lint: $(TEST_STAMP)
 	$(BIN)/hadolint docker/Dockerfile

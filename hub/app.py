@@ -1,4 +1,6 @@
-"""The application factory. No module-level app, engine or settings."""
+"""The application factory: the one place that puts the hub together. It initialises each
+stage and registers every blueprint (the API's and the pages'). No module-level app, engine
+or settings."""
 
 from __future__ import annotations
 
@@ -11,17 +13,19 @@ from flask_openapi3 import Info, OpenAPI
 from hub import (
     __version__,
     agreements,
+    api,
     audit,
     auth,
     clock,
     contracts,
     db,
-    errors,
-    health,
     ingest,
+    reference,
+    store,
     views,
     web,
 )
+from hub.api import audit_hook, problems
 from hub.keys import load_keys
 from hub.settings import Settings
 
@@ -35,18 +39,6 @@ SECURITY_SCHEMES = {
         "description": "An access token from POST /oauth/token (client credentials).",
     }
 }
-
-
-def _validation_failed(exc):
-    # flask-openapi3 hands us pydantic's errors; we answer problem+json like everything else.
-    problems = [
-        {"location": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg")}
-        for err in exc.errors(include_input=False, include_url=False)
-    ]
-    raise errors.InvalidRequest(
-        "The request does not match the API: see `errors` for each field, and /openapi.json.",
-        extra={"errors": problems},
-    )
 
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
@@ -64,7 +56,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         security_schemes=SECURITY_SCHEMES,
         doc_prefix="/openapi",
         validation_error_status=400,
-        validation_error_callback=_validation_failed,
+        validation_error_callback=problems.validation_failed,
         instance_path=str(settings.instance_path),
         instance_relative_config=False,
         static_folder=None,  # hub.web serves /static from its own package
@@ -73,7 +65,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     app.extensions["hub.settings"] = settings
     app.extensions["hub.keys"] = load_keys(settings)
 
-    errors.init_app(app)
+    problems.init_app(app)  # first: every later failure is answered as problem+json
     db.init_app(app, settings.effective_database_url)
 
     @app.before_request
@@ -91,17 +83,17 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     contracts.init_app(app, settings)
     auth.init_app(app, settings)
     audit.init_app(app, settings)
+    audit_hook.init_app(app)  # one audit event per /api/, /oauth/token and console request
+    store.init_app(app)
     ingest.init_app(app, settings)
     views.init_app(app, settings)  # after agreements: views are checked against them
+    reference.init_app(app, settings)  # the LSOA points the map draws
 
-    app.register_api(auth.api)
-    app.register_api(agreements.api)
-    app.register_api(contracts.api)
-    app.register_api(audit.api)
-    app.register_api(ingest.api)
-    app.register_api(views.api)
-    app.register_api(health.api)
+    for blueprint in api.blueprints():
+        app.register_api(blueprint)
     web.init_app(app, settings)  # the pages: analyst, IG console, transparency, sign-in
+    for blueprint, prefix in web.blueprints():
+        app.register_blueprint(blueprint, url_prefix=prefix)
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():
@@ -113,8 +105,3 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
     return app
 
-
-def get_settings() -> Settings:
-    from flask import current_app
-
-    return current_app.extensions["hub.settings"]

@@ -1,19 +1,12 @@
-"""HubError and its subclasses, each with a stable `code`, and the one handler that turns
-them into RFC 9457 problem+json. Nothing else in the hub knows HTTP status codes.
+"""HubError and its subclasses, each with a stable `code` and the HTTP status it stands for.
+
+No Flask here: a stage raises these without knowing how it is served. hub/api/problems.py
+turns them into RFC 9457 problem+json, in one place.
 """
 
 from __future__ import annotations
 
-import logging
-import traceback
 from typing import Any, ClassVar
-
-from flask import Flask, Response, current_app, g, has_request_context, json, request
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
 
 
 class HubError(Exception):
@@ -120,93 +113,3 @@ class ServiceUnavailable(HubError):
     status = 503
     code = "unavailable"
     title = "Service unavailable"
-
-
-_HTTP_EXCEPTIONS: dict[int, type[HubError]] = {
-    400: InvalidRequest,
-    401: Unauthenticated,
-    403: Forbidden,
-    404: NotFound,
-    405: MethodNotAllowed,
-    413: PayloadTooLarge,
-    415: UnsupportedMediaType,
-}
-
-
-def problem_response(error: HubError) -> Response:
-    body = {
-        "type": f"https://hub.example/problems/{error.code}",
-        "title": error.title,
-        "status": error.status,
-        "code": error.code,
-        "detail": error.detail,
-        **error.extra,
-    }
-    request_id = getattr(g, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
-    page = _error_page(body)
-    if page is not None:
-        response = Response(page, status=error.status, mimetype="text/html")
-    else:
-        response = Response(json.dumps(body), status=error.status, mimetype=PROBLEM_JSON)
-    response.headers.update(error.headers())
-    # The audit hook reads these to record why the request failed.
-    g.error_code = error.code
-    g.error_outcome = error.outcome
-    return response
-
-
-# The web pages register a renderer here (hub.web): a person at a browser on a page gets an
-# HTML page saying the same as the problem document. API clients always get problem+json.
-ERROR_PAGE_EXTENSION = "hub.error_page"
-
-
-def _error_page(body: dict[str, Any]) -> str | None:
-    if not has_request_context():
-        return None
-    render = current_app.extensions.get(ERROR_PAGE_EXTENSION)
-    if render is None or request.path.startswith(("/api/", "/oauth/", "/.well-known/")):
-        return None
-    best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
-    if best != "text/html":
-        return None
-    return render(body)
-
-
-def from_http_exception(exc: HTTPException) -> HubError:
-    kind = _HTTP_EXCEPTIONS.get(exc.code or 500, HubError)
-    allowed = ", ".join(getattr(exc, "valid_methods", None) or [])
-    detail = {
-        404: "No such resource. See /openapi.json for the hub's API.",
-        405: f"This resource does not accept that method. Allowed: {allowed}.",
-        413: "The request body is larger than the hub accepts.",
-    }.get(exc.code or 0, exc.description or "The request could not be handled.")
-    return kind(detail)
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(HubError)
-    def _hub_error(error: HubError):
-        return problem_response(error)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        return problem_response(from_http_exception(exc))
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        # The server log gets the exception's type and where it was raised, but not its
-        # message: a message can quote the data it choked on, and data may hold identifiers.
-        # The caller gets a request id to quote, never a trace.
-        log.error(
-            "unhandled %s on request %s\n%s",
-            type(exc).__name__,
-            g.get("request_id", "-"),
-            "".join(traceback.format_tb(exc.__traceback__)),
-        )
-        return problem_response(
-            HubError(
-                "Something went wrong on our side. Quote the request_id to the hub's operators."
-            )
-        )

@@ -56,6 +56,7 @@ def bearer(token: str) -> dict[str, str]:
 def approve_every_agreement(app) -> None:
     """Every loaded agreement approved by every party, through the lifecycle's service
     functions (as each party's IG officer), so that data may be shared under it."""
+    from hub import audit
     from hub.agreements import agreement_states, approve, current_policies
 
     with app.app_context():
@@ -69,7 +70,7 @@ def approve_every_agreement(app) -> None:
                     partner=party.partner,
                     roles=frozenset({"ig_officer"}),
                 )
-                approve(officer, agreement.id)
+                approve(officer, agreement.id, record=audit.append)
 
 
 def approve_over_http(base_url: str, clients: Iterable[dict], *, session=None) -> None:

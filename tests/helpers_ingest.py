@@ -105,7 +105,7 @@ def events(app, *, action: str | None = None) -> list[AuditEvent]:
 def with_ingest(app):
     """`app` with the ingest API registered, until hub/app.py registers it itself."""
     from hub import ingest
-    from hub.ingest.api import api
+    from hub.api.uploads import api
 
     if "ingest" not in app.blueprints:
         app.register_api(api)
@@ -117,7 +117,7 @@ def with_ingest(app):
 
 class FlaskTransport(requests.adapters.BaseAdapter):
     """A requests transport that hands each request to a Flask test client, so the sender
-    (hub.ingest.sender) can be tested without a server process."""
+    (hub.client.sender) can be tested without a server process."""
 
     def __init__(self, client):
         super().__init__()

@@ -13,20 +13,8 @@ from __future__ import annotations
 from flask import Flask
 
 from hub import contracts
-from hub.agreements.api import api
-from hub.agreements.cli import cli
-from hub.agreements.decide import (
-    ACTIONS,
-    EXTENSION,
-    WHOLE_RECORD_RULES,
-    Action,
-    Decision,
-    Lifecycle,
-    Resource,
-    current_policies,
-    decide,
-    enforce,
-)
+from hub.agreements.current import EXTENSION, current_policies, enforce
+from hub.agreements.decide import decide
 from hub.agreements.lifecycle import (
     LifecycleUnavailable,
     agreement_state,
@@ -34,6 +22,8 @@ from hub.agreements.lifecycle import (
     agreement_terms,
     approve,
     current_version,
+    lifecycle_once,
+    lifecycle_state,
     record_approval,
     resume,
     settle_all,
@@ -51,6 +41,14 @@ from hub.agreements.model import (
     Purpose,
     Recipient,
     UkGdprBasis,
+)
+from hub.agreements.rules import (
+    ACTIONS,
+    WHOLE_RECORD_RULES,
+    Action,
+    Decision,
+    Lifecycle,
+    Resource,
 )
 from hub.agreements.state import (
     STATUSES,
@@ -107,17 +105,17 @@ __all__ = [
     "agreement_state",
     "agreement_states",
     "agreement_terms",
-    "api",
     "approve",
     "approved_by_every_party",
     "check_policies",
-    "cli",
     "current_policies",
     "current_version",
     "decide",
     "enforce",
     "evaluate",
     "init_app",
+    "lifecycle_once",
+    "lifecycle_state",
     "load_policies",
     "record_approval",
     "resume",

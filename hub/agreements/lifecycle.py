@@ -7,9 +7,10 @@ out are in hub/agreements/state.py; this module reads and writes the facts.
   that version only. A changed file is a new version and needs every party's approval again.
 - Any party's IG officer may `suspend` it with a reason (takes effect at the next decision,
   that is at once) and `resume` it. A suspension is of the agreement, whatever its version.
-- Every change is one audit event. A change made by a request (approve, suspend, resume) is
-  that request's event (`agreement.approve`, ...), with `details.status` {from, to}; outside a
-  request the function appends the event itself. A change that time brings (`active` on the
+- Every change is one audit event (`agreement.approve`, ...), with `details.status`
+  {from, to}, handed to the `record` the caller passes: `audit.note_event` makes it the HTTP
+  request's own event, `audit.append` appends it in the transaction that made the change. A
+  change that time brings (`active` on the
   start date, `expired` after the end) is appended with a system actor as
   `agreement.activated`, `agreement.expired`, ... the first time a process works the state
   out after it happened (every decision that shares data, every read of the API, and
@@ -24,26 +25,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from flask import g, has_request_context
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from hub import audit, clock, db
-from hub.agreements.decide import (
-    Decision,
-    Resource,
-    current_policies,
-    decide,
-    enforce,
-)
+from hub.agreements import rules
+from hub.agreements.current import current_policies, enforce
 from hub.agreements.model import Agreement
+from hub.agreements.rules import Decision, Lifecycle, Resource
 from hub.agreements.state import (
     ACTIVE,
     EXPIRED,
@@ -57,6 +51,7 @@ from hub.agreements.state import (
     VersionInfo,
     evaluate,
 )
+from hub.audit import Record
 from hub.auth import Identity
 from hub.db.models import AgreementApproval, AgreementRecord, AgreementSuspension
 from hub.errors import Conflict, HubError, InvalidRequest, NotFound
@@ -77,7 +72,6 @@ TRANSITION_ACTIONS = {
 }
 
 MAX_REASON = 1000
-_CACHE = "_hub_agreement_states"
 
 # A reason is read by every party and kept in the audit log for good, so it may not carry
 # what looks like a personal identifier: an NHS number, a UPN, a PNC ID, a postcode, or any
@@ -137,17 +131,24 @@ def agreement_state(agreement_id: str, *, today: date | None = None) -> Agreemen
     return _state(agreement_id, today or clock.today())
 
 
-def lifecycle_state(agreement_id: str, *, today: date) -> AgreementState:
-    """The state `decide` asks for, without the version history. Within a request it is
-    worked out once per agreement (a request is one moment); outside one, every time."""
-    key = (agreement_id, today)
-    cache: dict | None = g.setdefault(_CACHE, {}) if has_request_context() else None
-    if cache is not None and key in cache:
-        return cache[key]
-    state = _state(agreement_id, today, with_versions=False)
-    if cache is not None:
-        cache[key] = state
-    return state
+def lifecycle_state(agreement_id: str, today: date) -> AgreementState:
+    """The state `decide` asks for, without the version history, read afresh: a suspension
+    takes effect at the next decision. (`lifecycle_once` reads it once for many decisions.)"""
+    return _state(agreement_id, today, with_versions=False)
+
+
+def lifecycle_once() -> Lifecycle:
+    """A `Lifecycle` for the decisions of one moment (the views one request lists, the
+    datasets of one query): each agreement's state is read once, on first use."""
+    seen: dict[tuple[str, date], AgreementState] = {}
+
+    def lifecycle(agreement_id: str, today: date) -> AgreementState:
+        key = (agreement_id, today)
+        if key not in seen:
+            seen[key] = lifecycle_state(agreement_id, today)
+        return seen[key]
+
+    return lifecycle
 
 
 def agreement_terms(agreement_id: str, version: str) -> Agreement:
@@ -208,7 +209,6 @@ def _settle(engine, agreement: Agreement, version: str, today: date) -> None:
                 },
             ),
         )
-    _forget(agreement.id)
 
 
 def _facts(
@@ -317,14 +317,17 @@ def _set_status(session: Session, facts: _Facts, status: str) -> None:
 # -- changing ----------------------------------------------------------------------------------
 
 
-def approve(identity: Identity, agreement_id: str) -> AgreementState:
+def approve(identity: Identity, agreement_id: str, *, record: Record) -> AgreementState:
     """`agreement.approve`: the caller's party approves the loaded version. Approving twice
-    changes nothing. Conflict for an expired or superseded version."""
-    return record_approval(identity, agreement_id)[0]
+    changes nothing. Conflict for an expired or superseded version.
+
+    `record` takes the change's audit event: `audit.note_event` within an HTTP request (the
+    request's own event), `audit.append` anywhere else."""
+    return record_approval(identity, agreement_id, record=record)[0]
 
 
 def record_approval(
-    identity: Identity, agreement_id: str, *, today: date | None = None
+    identity: Identity, agreement_id: str, *, record: Record, today: date | None = None
 ) -> tuple[AgreementState, bool]:
     """As `approve`; also says whether this call recorded the approval (False: it already was)."""
     today = today or clock.today()
@@ -332,12 +335,12 @@ def record_approval(
     version = current_version(agreement_id)
     engine = db.get_engine()
     try:
-        with _changing(engine, agreement_id) as session:
+        with db.unit_of_work(engine) as session:
             facts = _facts(session, agreement_id, version, lock=True, with_versions=True)
             before = _evaluate(agreement, version, facts, today)
             mine = before.approval_of(identity.partner)
             if mine is not None and mine.approved:
-                _tell(session, identity, allowed, _already(version, before))
+                _tell(record, session, identity, allowed, _already(version, before))
                 return before, False
             if before.status in (EXPIRED, SUPERSEDED):
                 raise _cannot("approve", agreement, before)
@@ -360,6 +363,7 @@ def record_approval(
             after = _evaluate(agreement, version, facts, today, approvals=approvals)
             _set_status(session, facts, after.status)
             _tell(
+                record,
                 session,
                 identity,
                 allowed,
@@ -372,24 +376,29 @@ def record_approval(
     except IntegrityError:
         # The same party's approval, sent twice at once: the other one recorded it.
         state = agreement_state(agreement_id, today=today)
-        if has_request_context():
-            audit.note(details=_already(version, state))
+        _tell(record, engine, identity, allowed, _already(version, state))
         return state, False
     return after, True
 
 
 def suspend(
-    identity: Identity, agreement_id: str, *, reason: str, today: date | None = None
+    identity: Identity,
+    agreement_id: str,
+    *,
+    reason: str,
+    record: Record,
+    today: date | None = None,
 ) -> AgreementState:
     """`agreement.suspend`: nothing is shared under the agreement from now until it is
-    resumed. The reason is required. Conflict if it is suspended already or has ended."""
+    resumed. The reason is required. Conflict if it is suspended already or has ended.
+    `record` takes the audit event, as for `approve`."""
     today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.suspend", agreement_id)
     reason = _check_reason(reason, required=True)
     version = current_version(agreement_id)
     engine = db.get_engine()
     try:
-        with _changing(engine, agreement_id) as session:
+        with db.unit_of_work(engine) as session:
             facts = _facts(session, agreement_id, version, lock=True, with_versions=True)
             before = _evaluate(agreement, version, facts, today)
             if facts.suspension is not None:
@@ -409,6 +418,7 @@ def suspend(
             after = _evaluate(agreement, version, facts, today, suspension=suspension)
             _set_status(session, facts, after.status)
             _tell(
+                record,
                 session,
                 identity,
                 allowed,
@@ -438,16 +448,18 @@ def resume(
     agreement_id: str,
     *,
     reason: str | None = None,
+    record: Record,
     today: date | None = None,
 ) -> AgreementState:
     """`agreement.resume`: lift the open suspension (any party's IG officer may). The
-    agreement is then whatever its approvals and dates make it. Conflict if not suspended."""
+    agreement is then whatever its approvals and dates make it. Conflict if not suspended.
+    `record` takes the audit event, as for `approve`."""
     today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.resume", agreement_id)
     reason = _check_reason(reason, required=False)
     version = current_version(agreement_id)
     engine = db.get_engine()
-    with _changing(engine, agreement_id) as session:
+    with db.unit_of_work(engine) as session:
         facts = _facts(session, agreement_id, version, lock=True, with_versions=True)
         if facts.suspension is None:
             raise Conflict(
@@ -476,6 +488,7 @@ def resume(
         after = _evaluate(agreement, version, facts, today, suspension=None)
         _set_status(session, facts, after.status)
         _tell(
+            record,
             session,
             identity,
             allowed,
@@ -517,42 +530,32 @@ class _Allowed:
 
 
 def _authorise(identity: Identity, action: str, agreement_id: str) -> tuple[Agreement, _Allowed]:
-    """Note the action for the request's event, then decide; raises Forbidden if refused."""
-    if has_request_context():
-        audit.note(action=action, resource=_label(agreement_id))
+    """Decide; raises Forbidden if refused (`enforce` notes why for a request's event)."""
     agreement = _agreement(agreement_id)
     resource = Resource(kind="agreement", agreement_id=agreement_id)
-    decision = enforce(decide(identity, action, resource))
+    decision = enforce(
+        rules.decide(
+            identity,
+            action,
+            resource,
+            policies=current_policies(),
+            today=clock.today(),
+            lifecycle=lifecycle_state,
+        )
+    )
     return agreement, _Allowed(action, agreement_id, decision)
 
 
-@contextmanager
-def _changing(engine, agreement_id: str) -> Iterator[Session]:
-    """A unit of work that changes the agreement's lifecycle; decisions cached in this
-    request forget the agreement's state afterwards, whatever happened."""
-    try:
-        with db.unit_of_work(engine) as session:
-            yield session
-    finally:
-        _forget(agreement_id)
-
-
-def _forget(agreement_id: str) -> None:
-    if has_request_context():
-        cache = g.get(_CACHE)
-        if cache:
-            for key in [k for k in cache if k[0] == agreement_id]:
-                del cache[key]
-
-
-def _tell(session: Session, identity: Identity, allowed: _Allowed, details: dict[str, Any]) -> None:
-    """The change's audit event: the request's own (the hook appends it), or, outside a
-    request, one appended in the transaction that made the change."""
-    if has_request_context():
-        audit.note(details=details)
-        return
-    audit.append(
-        session,
+def _tell(
+    record: Record,
+    target: Session | Engine,
+    identity: Identity,
+    allowed: _Allowed,
+    details: dict[str, Any],
+) -> None:
+    """Hand the change's audit event to `record`, with the transaction that made it."""
+    record(
+        target,
         audit.NewEvent(
             action=allowed.action,
             resource=_label(allowed.agreement_id),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from hub import audit, clock, db
-from hub.agreements.decide import current_policies
+from hub.agreements.current import current_policies
 from hub.agreements.lifecycle import SYSTEM_ACTOR, TRANSITION_ACTIONS, settle_all
 from hub.agreements.model import Policies
 from hub.agreements.state import PROPOSED, SUPERSEDED

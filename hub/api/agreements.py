@@ -16,22 +16,23 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, model_validator
 
 from hub import audit, auth, clock
-from hub.agreements.decide import (
+from hub.agreements import (
     WHOLE_RECORD_RULES,
+    Agreement,
+    AgreementState,
+    Policies,
     Resource,
+    Status,
+    agreement_state,
+    agreement_states,
     current_policies,
     decide,
     enforce,
-)
-from hub.agreements.lifecycle import (
-    agreement_state,
-    agreement_states,
     record_approval,
     resume,
     suspend,
 )
-from hub.agreements.model import Agreement, LawfulBasis, Policies, Purpose
-from hub.agreements.state import AgreementState, Status
+from hub.agreements.model import LawfulBasis, Purpose
 from hub.errors import NotFound
 
 api = APIBlueprint(
@@ -216,7 +217,9 @@ def approve_agreement(path: AgreementPath):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.approve")
-    state, created = record_approval(identity, path.id, today=clock.today())
+    state, created = record_approval(
+        identity, path.id, record=audit.note_event, today=clock.today()
+    )
     return _answer(
         policies.agreements[path.id],
         state,
@@ -234,7 +237,9 @@ def suspend_agreement(path: AgreementPath, body: SuspendBody):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.suspend")
-    state = suspend(identity, path.id, reason=body.reason, today=clock.today())
+    state = suspend(
+        identity, path.id, reason=body.reason, record=audit.note_event, today=clock.today()
+    )
     return _answer(
         policies.agreements[path.id], state, policies, identity.partner, "party-ig-officer"
     )
@@ -246,7 +251,9 @@ def resume_agreement(path: AgreementPath, body: ResumeBody):
     identity = auth.current_identity()
     policies = current_policies()
     _known(policies, path.id, action="agreement.resume")
-    state = resume(identity, path.id, reason=body.reason, today=clock.today())
+    state = resume(
+        identity, path.id, reason=body.reason, record=audit.note_event, today=clock.today()
+    )
     return _answer(
         policies.agreements[path.id], state, policies, identity.partner, "party-ig-officer"
     )

@@ -19,11 +19,9 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hub import db, errors
-from hub.audit.checkpoint import key_id, raw_public_key, verifier_key
-from hub.audit.checkpoints import signed_checkpoint
+from hub import agreements, auth, db, errors
+from hub.audit import audit_config, note, signed_checkpoint
 from hub.audit.events import canonical_json, format_time, row_document
-from hub.audit.hook import EXTENSION, note
 from hub.audit.log import (
     EventFilter,
     LogCorrupted,
@@ -32,6 +30,7 @@ from hub.audit.log import (
     read_checkpoints,
     read_events,
 )
+from hub.audit.signed_note import key_id, raw_public_key, verifier_key
 
 api = APIBlueprint(
     "audit",
@@ -180,8 +179,6 @@ def _decode_cursor(cursor: str, digest: str) -> int:
 
 
 def _authorise() -> None:
-    from hub import agreements, auth  # at request time: both sit above audit
-
     identity = auth.current_identity()
     agreements.enforce(agreements.decide(identity, READ, agreements.Resource(kind="audit")))
 
@@ -229,7 +226,7 @@ def list_events(query: EventsQuery):
 
 
 def _signing():
-    origin = current_app.extensions[EXTENSION].origin
+    origin = audit_config(current_app).origin
     return origin, current_app.extensions["hub.keys"].audit_signing_key
 
 
@@ -300,7 +297,7 @@ def get_public_key():
 def _tree(size: int | None) -> Iterator[tuple[int, Any, Any]]:
     """(size, session, tree): the tree of `size` events (the current size if None), from this
     process's running tree (hub.audit.tree), which reads only the events new to it."""
-    checkpoints = current_app.extensions[EXTENSION].checkpoints
+    checkpoints = audit_config(current_app).checkpoints
     with db.read_only() as session:
         current = current_size(session)
         wanted = current if size is None else size

@@ -1,61 +1,37 @@
 """The request hook: exactly one audit event for every request to /api/ or /oauth/token (and
-to the console's pages and signing in and out).
+to the console's pages and signing in and out). create_app registers it.
 
-After the append the hook signs a checkpoint if one is due (hub.audit.checkpoints).
+After the append the hook signs a checkpoint if one is due (hub.audit.checkpointer).
 
-Routes (and auth, and agreements.enforce) say what a request was with `note(...)`; the hook
-fills in the rest after the response is made, allowed, denied or failed alike. Requests that
-ended in an exception reach it too: errors.py turns every exception into a problem response
-first. If the event cannot be appended, the caller gets a 503 instead of the answer.
+Routes (and auth, and agreements.enforce) say what a request was with `audit.note(...)`; the
+hook fills in the rest after the response is made, allowed, denied or failed alike. Requests
+that ended in an exception reach it too: hub/api/problems.py turns every exception into a
+problem response first. If the event cannot be appended, the caller gets a 503 instead of
+the answer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from hub import db, errors
-from hub.audit.checkpoint import check_key_name
-from hub.audit.checkpoints import Checkpointer
-from hub.audit.events import Actor, NewEvent
-from hub.audit.log import LogCorrupted, append
+from hub import db
+from hub.api.problems import problem_response
+from hub.audit import Actor, LogCorrupted, NewEvent, append, audit_config, noted
+from hub.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "hub.audit"
 UNMATCHED = "(unmatched)"
 DEFAULT_ACTION = "http.request"
-_NOTE = "_audit_note"
 _DONE = "_audit_recorded"
 _RULE_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")
 
 
-@dataclass(frozen=True)
-class AuditConfig:
-    origin: str
-    checkpoints: Checkpointer
-
-
-def init_app(app: Flask, settings) -> None:
-    origin = settings.effective_audit_origin
-    try:
-        check_key_name(origin)
-    except ValueError as exc:
-        raise errors.ConfigurationError(
-            f"HUB_AUDIT_ORIGIN: {exc}; use a schema-less URL such as hub.example.org/audit"
-        ) from exc
-    app.extensions[EXTENSION] = AuditConfig(
-        origin=origin,
-        checkpoints=Checkpointer(
-            origin=origin,
-            every_events=settings.checkpoint_every_events,
-            every_seconds=settings.checkpoint_every_seconds,
-        ),
-    )
+def init_app(app: Flask) -> None:
     app.after_request(_record)
 
 
@@ -69,29 +45,6 @@ def is_audited(path: str) -> bool:
     return any(path == page or path.startswith(page + "/") for page in _AUDITED_PAGES)
 
 
-def note(
-    *,
-    action: str | None = None,
-    resource: str | None = None,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-    actor: Any = None,
-) -> None:
-    """Tell the audit hook about the current request. Later notes override earlier ones;
-    details are merged. `actor` is an Identity or a dict {client, partner, roles}.
-
-    Details are read by IG officers: never put secrets, tokens or raw identifiers in them.
-    """
-    current: dict[str, Any] = g.setdefault(_NOTE, {})
-    for key, value in (("action", action), ("resource", resource), ("reason", reason)):
-        if value is not None:
-            current[key] = value
-    if actor is not None:
-        current["actor"] = actor
-    if details:
-        current.setdefault("details", {}).update(details)
-
-
 def _resource() -> str:
     rule = request.url_rule
     if rule is None:
@@ -101,7 +54,7 @@ def _resource() -> str:
 
 
 def event_for(response: Response) -> NewEvent:
-    noted: dict[str, Any] = g.get(_NOTE, {})
+    so_far: dict[str, Any] = noted()
     status = response.status_code
     if status < 400:
         outcome = "allowed"
@@ -110,18 +63,18 @@ def event_for(response: Response) -> NewEvent:
     else:
         outcome = "failed"
     error_code = g.get("error_code")
-    reason = noted.get("reason") or error_code or ("ok" if status < 400 else f"http_{status}")
+    reason = so_far.get("reason") or error_code or ("ok" if status < 400 else f"http_{status}")
     http: dict[str, Any] = {"method": request.method, "status": status}
     if status >= 400 and error_code:
         http["code"] = error_code
     return NewEvent(
-        action=noted.get("action") or DEFAULT_ACTION,
-        resource=noted.get("resource") or _resource(),
+        action=so_far.get("action") or DEFAULT_ACTION,
+        resource=so_far.get("resource") or _resource(),
         outcome=outcome,
         reason=reason,
         request_id=g.get("request_id") or "",
-        actor=Actor.of(noted.get("actor") or g.get("identity")),
-        details={**noted.get("details", {}), "http": http},
+        actor=Actor.of(so_far.get("actor") or g.get("identity")),
+        details={**so_far.get("details", {}), "http": http},
     )
 
 
@@ -139,8 +92,8 @@ def _record(response: Response) -> Response:
             g.get("request_id", "-"),
         )
         response.close()  # the withheld answer may hold a file or a stream
-        return errors.problem_response(
-            errors.ServiceUnavailable(
+        return problem_response(
+            ServiceUnavailable(
                 "The audit log is unavailable, so the hub withholds its answer. "
                 "Try again later; if this persists, quote the request_id to the hub's operators."
             )
@@ -152,7 +105,7 @@ def _record(response: Response) -> Response:
 def _checkpoint_if_due(*, size: int) -> None:
     """After an append: sign a checkpoint if one is due. The event is recorded and the answer
     stands whatever happens here; a refused checkpoint is logged for the operators."""
-    config: AuditConfig = current_app.extensions[EXTENSION]
+    config = audit_config(current_app)
     try:
         config.checkpoints.checkpoint_if_due(
             db.get_engine(), current_app.extensions["hub.keys"].audit_signing_key, size=size

@@ -3,14 +3,11 @@ no person and no agency's records in it. Audited like every /api/ request."""
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from hub import audit
-from hub.reference.lsoas import LsoaReference
+from hub import audit, reference
 
-EXTENSION = "hub.reference.lsoas"
 # Codes per request: a GET line stays under gunicorn's 4094-byte request-line limit.
 MAX_CODES = 300
 
@@ -43,15 +40,11 @@ class LsoaList(BaseModel):
     attribution: str = Field(description="Where the points come from; show it with the map.")
 
 
-def reference() -> LsoaReference:
-    return current_app.extensions[EXTENSION]
-
-
 @api.get("/lsoas", responses={200: LsoaList})
 def list_lsoas(query: LsoaQuery):
     """LSOA codes, names and points (WGS84) for drawing aggregate views on a map."""
     audit.note(action="reference.read", resource="reference:lsoas")
-    ref = reference()
+    ref = reference.current_reference()
     if query.codes:
         wanted = dict.fromkeys(query.codes.split(","))
         points = [ref.points[c] for c in wanted if c in ref.points]

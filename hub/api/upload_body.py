@@ -20,10 +20,16 @@ from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Request
 
 from hub.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
-
-from .parse_errors import ParseError
-from .parse_format import CSV, MEDIA_TYPES, NDJSON, PARQUET, SNIFF_BYTES, detect_format
-from .spool import SpooledFile, spool
+from hub.ingest.parse_errors import ParseError
+from hub.ingest.parse_format import (
+    CSV,
+    MEDIA_TYPES,
+    NDJSON,
+    PARQUET,
+    SNIFF_BYTES,
+    detect_format,
+)
+from hub.ingest.spool import SpooledFile, spool
 
 # The names the hub documents for the three formats (parse_format.MEDIA_TYPES has aliases).
 CANONICAL = {

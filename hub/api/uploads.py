@@ -5,24 +5,23 @@
     GET    /api/v1/contracts/{dataset}/template.csv
 
 Thin, as DESIGN.md asks: the caller is authenticated and the upload decided before a byte
-of the body is read; the body goes to the spool (hub/ingest/receive.py); the service
+of the body is read; the body goes to the spool (hub/api/upload_body.py); the service
 (hub/ingest/service.py) does the rest. Answers never hold a cell of the file.
 """
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from hub import agreements, audit, auth
+from hub.api.upload_body import ACCEPTED, MULTIPART, OCTET_STREAM, receive
 from hub.contracts import current_contracts
 from hub.errors import NotFound
-
-from . import schemas, service
-from .receive import ACCEPTED, MULTIPART, OCTET_STREAM, receive
-from .schemas import Status, UploadOut, UploadPage
-from .template import template_csv
+from hub.ingest import schemas, service
+from hub.ingest.schemas import Status, UploadOut, UploadPage
+from hub.ingest.template import template_csv
 
 api = APIBlueprint(
     "ingest",
@@ -139,6 +138,7 @@ def submit(path: DatasetPath, query: SubmitQuery, header: SubmitHeaders):
             filename=received.filename,
             idempotency_key=header.idempotency_key,
             replaces=query.replaces or received.fields.get("replaces") or None,
+            request_id=g.get("request_id"),
         )
     finally:
         # The service moves the file under the upload's id, or removes it; whatever went

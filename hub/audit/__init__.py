@@ -2,22 +2,8 @@
 an RFC 6962 Merkle tree whose roots the hub signs as C2SP checkpoints.
 """
 
-from hub.audit.api import api
-from hub.audit.checkpoint import (
-    InvalidNote,
-    parse_and_verify_note,
-    sign_checkpoint,
-    verifier_key,
-)
-from hub.audit.checkpoints import (
-    inclusion_proof,
-    signed_checkpoint,
-    start_background,
-    stop_background,
-)
-from hub.audit.cli import cli
+from hub.audit.background import start_background, stop_background
 from hub.audit.events import Actor, NewEvent, leaf_bytes
-from hub.audit.hook import init_app, note
 from hub.audit.log import (
     EventFilter,
     LogCorrupted,
@@ -28,25 +14,42 @@ from hub.audit.log import (
     read_events,
     store_checkpoint,
 )
+from hub.audit.notes import Record, note, note_event, noted
+from hub.audit.signed_note import (
+    InvalidNote,
+    parse_and_verify_note,
+    sign_checkpoint,
+    verifier_key,
+)
+from hub.audit.state import (
+    AuditConfig,
+    audit_config,
+    inclusion_proof,
+    init_app,
+    signed_checkpoint,
+)
 from hub.audit.verify import VerificationFailed, Verified, verify_log
 
 __all__ = [
     "Actor",
+    "AuditConfig",
     "EventFilter",
     "InvalidNote",
     "LogCorrupted",
     "LogForked",
     "NewEvent",
+    "Record",
     "VerificationFailed",
     "Verified",
-    "api",
     "append",
-    "cli",
+    "audit_config",
     "ensure_checkpoint",
     "inclusion_proof",
     "init_app",
     "leaf_bytes",
     "note",
+    "note_event",
+    "noted",
     "parse_and_verify_note",
     "read_checkpoints",
     "read_events",

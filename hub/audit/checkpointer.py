@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import Flask
 from sqlalchemy import Engine
 
 from hub import db
 from hub.audit.events import now as utc_now
 from hub.audit.log import (
-    LogCorrupted,
     current_size,
     ensure_checkpoint,
     first_event_time,
@@ -124,74 +122,3 @@ class Checkpointer:
             if not self._due(size, last, moment):
                 return None
             return self.ensure(engine, private_key)
-
-
-def checkpointer(app: Flask) -> Checkpointer:
-    from hub.audit.hook import EXTENSION
-
-    return app.extensions[EXTENSION].checkpoints
-
-
-def signing_key(app: Flask) -> Ed25519PrivateKey:
-    return app.extensions["hub.keys"].audit_signing_key
-
-
-def signed_checkpoint(app: Flask) -> AuditCheckpoint:
-    """The checkpoint of the log's current size, signed now if there is none yet (what
-    GET /api/v1/audit/checkpoint serves), from this process's running tree."""
-    return checkpointer(app).ensure(None, signing_key(app))
-
-
-def inclusion_proof(app: Flask, index: int, size: int) -> list[bytes]:
-    """The RFC 9162 inclusion proof of event `index` in the tree of `size` events, from this
-    process's running tree (it reads only the events new to it). LookupError or
-    LogCorrupted if the stored log cannot give that tree."""
-    with db.read_only() as session:
-        tree = checkpointer(app).proof_tree(session, size)
-        return tree.inclusion_proof(session, index, size)
-
-
-def tick(app: Flask, *, moment: datetime | None = None) -> AuditCheckpoint | None:
-    """One round of the background thread: sign and keep a checkpoint if one is due."""
-    with app.app_context():
-        return checkpointer(app).checkpoint_if_due(
-            db.get_engine(app), signing_key(app), moment=moment
-        )
-
-
-def start_background(app: Flask, *, every: float | None = None) -> None:
-    """A daemon thread that checkpoints a quiet log: call once per serving process."""
-    state = checkpointer(app)
-    with state._lock:
-        if state.background is not None:
-            return
-        stop = state.background = threading.Event()
-    interval = every if every is not None else max(1.0, min(state.every_seconds / 2, 60.0))
-
-    def loop() -> None:
-        try:  # read the log once now, so that the first request does not wait for it
-            with app.app_context(), db.read_only() as session:
-                state.proof_tree(session, current_size(session))
-        except LogCorrupted as exc:
-            log.critical("audit log contradicts a kept checkpoint: %s", exc)
-        except Exception as exc:  # noqa: BLE001 - the first request reads it instead
-            log.warning("reading the audit log failed (%s)", type(exc).__name__)
-        while True:
-            try:
-                tick(app)
-            except LogCorrupted as exc:
-                log.critical("audit checkpoint refused: %s; run `hub audit verify`", exc)
-            except Exception as exc:  # noqa: BLE001 - try again next round
-                log.warning("audit checkpoint failed (%s)", type(exc).__name__)
-            if stop.wait(interval):
-                return
-
-    threading.Thread(target=loop, name="hub-audit-checkpoints", daemon=True).start()
-
-
-def stop_background(app: Flask) -> None:
-    state = checkpointer(app)
-    with state._lock:
-        if state.background is not None:
-            state.background.set()
-            state.background = None

@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from hub import db
 from hub.audit import merkle
-from hub.audit.checkpoint import sign_checkpoint
 from hub.audit.events import NewEvent, leaf_bytes, now
+from hub.audit.signed_note import sign_checkpoint
 from hub.db.models import AuditCheckpoint, AuditEvent, AuditHead
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def leaf_hashes_between(session: Session, start: int, stop: int) -> list[bytes]:
 
 
 def _insert_ignoring_conflict(session: Session, model, **values) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    if db.is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

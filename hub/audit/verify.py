@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 
 from hub import db
 from hub.audit import merkle
-from hub.audit.checkpoint import Checkpoint, InvalidNote, parse_and_verify_note
 from hub.audit.events import row_leaf_bytes
 from hub.audit.log import current_size, iter_events
+from hub.audit.signed_note import Checkpoint, InvalidNote, parse_and_verify_note
 from hub.db.models import AuditCheckpoint
 
 

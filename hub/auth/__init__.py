@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hub.auth.api import api
 from hub.auth.bearer import current_identity, identity_from_token, require, token_expiry
-from hub.auth.cli import cli
 from hub.auth.clients import create_client, list_clients, revoke_client
 from hub.auth.identity import ROLES, Identity
 from hub.auth.server import create_server
@@ -32,8 +30,6 @@ def init_app(app: Flask, settings: Settings) -> None:
 __all__ = [
     "ROLES",
     "Identity",
-    "api",
-    "cli",
     "create_client",
     "current_identity",
     "identity_from_token",

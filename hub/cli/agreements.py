@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import ScriptInfo
+from pydantic import ValidationError
 
-from hub.agreements.loader import check_policies
+from hub.agreements import agreement_states, check_policies
+from hub.cli.context import app_for_command, settings_problem
 from hub.contracts import display_path
+from hub.settings import Settings
+from hub.views import check_views
 
 
 @click.group("agreements")
@@ -28,16 +31,10 @@ def cli() -> None:
 def check(policies_dir: Path | None, contracts_dir: Path | None) -> None:
     """Check every partner, agreement and contract file; list each problem with its line."""
     if policies_dir is None or contracts_dir is None:
-        from pydantic import ValidationError
-
-        from hub.settings import Settings
-
         try:
             settings = Settings()
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = "_".join(str(p) for p in first.get("loc", ())).upper()
-            click.echo(f"invalid setting HUB_{name}: {first['msg']}", err=True)
+            click.echo(settings_problem(exc), err=True)
             sys.exit(2)
         policies_dir = policies_dir or settings.policies_dir
         contracts_dir = contracts_dir or settings.contracts_dir
@@ -47,10 +44,6 @@ def check(policies_dir: Path | None, contracts_dir: Path | None) -> None:
     # Views are checked once the agreements they name load cleanly; otherwise every view of
     # a broken agreement would repeat its problem as "unknown agreement".
     if policies is not None and not problems:
-        # Views are checked against the agreements, so views depend on agreements; importing
-        # here, in the command, keeps that the only direction between the two packages.
-        from hub.views import check_views
-
         views, view_problems = check_views(policies_dir, policies)
         problems.extend(view_problems)
     if problems:
@@ -81,15 +74,7 @@ def status(due_for_review: bool, as_json: bool) -> None:
     each once, in the audit log: run it daily (cron) so that they are recorded on the day even
     when nobody uses the hub.
     """
-    from hub.agreements.lifecycle import agreement_states
-
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None and info.create_app is not None:
-        app = info.load_app()  # Flask's test runner
-    else:
-        from hub.cli import build_app
-
-        app = build_app()
+    app = app_for_command()
     with app.app_context():
         states = agreement_states()
     for state in states:

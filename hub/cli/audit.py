@@ -6,19 +6,9 @@ import sys
 
 import click
 
-from hub.audit.checkpoint import verifier_key
-
-
-def _app():
-    """The app of `flask`'s test runner if there is one, else one built from HUB_* settings."""
-    from flask.cli import ScriptInfo
-
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
-        return info.load_app()
-    from hub.cli import build_app
-
-    return build_app()
+from hub import db
+from hub.audit import VerificationFailed, audit_config, verifier_key, verify_log
+from hub.cli.context import app_for_command
 
 
 @click.group("audit")
@@ -37,10 +27,6 @@ def cli() -> None:
 def verify_command(checkpoint_file: str | None) -> None:
     """Rebuild every leaf from its event, the tree from the leaves, and check every checkpoint;
     with --checkpoint, also that the log is consistent with a checkpoint saved earlier."""
-    from hub import db
-    from hub.audit.hook import EXTENSION
-    from hub.audit.verify import VerificationFailed, verify_log
-
     saved = None
     if checkpoint_file is not None:
         try:
@@ -49,9 +35,9 @@ def verify_command(checkpoint_file: str | None) -> None:
         except (OSError, UnicodeDecodeError) as exc:
             click.echo(f"audit log NOT verified: cannot read {checkpoint_file}: {exc}", err=True)
             sys.exit(1)
-    app = _app()
+    app = app_for_command()
     with app.app_context():
-        origin = app.extensions[EXTENSION].origin
+        origin = audit_config(app).origin
         key = verifier_key(origin, app.extensions["hub.keys"].audit_signing_key)
         try:
             result = verify_log(db.get_engine(app), verifier_key=key, saved_checkpoint=saved)

@@ -3,33 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from flask.cli import ScriptInfo
 
-from hub.auth.clients import create_client, list_clients, revoke_client
-from hub.auth.identity import ROLES
-from hub.errors import HubError
-
-
-@contextmanager
-def _app_context() -> Iterator[None]:
-    # Flask's test runner hands us its app through ScriptInfo; `hub` itself builds one
-    # from HUB_* settings.
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None and info.create_app is not None:
-        app = info.load_app()
-    else:
-        from hub.cli import build_app
-
-        app = build_app()
-    with app.app_context():
-        try:
-            yield
-        except HubError as error:
-            raise click.ClickException(error.detail) from error
+from hub.auth import ROLES, create_client, list_clients, revoke_client
+from hub.cli.context import app_context
 
 
 def _as_dict(client) -> dict:
@@ -62,7 +40,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def add(name: str, partner: str, roles: tuple[str, ...], as_json: bool) -> None:
     """Make a client and print its id and secret. The secret is shown only this once."""
-    with _app_context():
+    with app_context():
         client, secret = create_client(name=name, partner=partner, roles=roles)
     if as_json:
         click.echo(json.dumps({**_as_dict(client), "client_secret": secret}))
@@ -78,7 +56,7 @@ def add(name: str, partner: str, roles: tuple[str, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """List clients, revoked ones too. Secrets are never shown."""
-    with _app_context():
+    with app_context():
         clients = list_clients()
     if as_json:
         click.echo(json.dumps([_as_dict(client) for client in clients]))
@@ -98,6 +76,6 @@ def list_(as_json: bool) -> None:
 @click.argument("client_id")
 def revoke(client_id: str) -> None:
     """Revoke a client: no new tokens, and the tokens it holds stop working at once."""
-    with _app_context():
+    with app_context():
         client = revoke_client(client_id=client_id)
     click.echo(f"revoked {client.client_id} ({client.name}); its tokens no longer work")

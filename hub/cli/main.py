@@ -1,37 +1,13 @@
-"""The `hub` command: serve, demo, db upgrade, clients, agreements check, audit verify."""
+"""The `hub` command: serve, demo, db upgrade, clients, agreements, audit, upload, worker,
+retention."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from hub import agreements, audit, auth, db, ingest, retention
-from hub.errors import ConfigurationError
-
-
-def build_app(**overrides):
-    """Settings from HUB_* variables, then the app; a bad setting or policy stops here."""
-    from pydantic import ValidationError
-
-    from hub.app import create_app
-    from hub.settings import Settings
-
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = "_".join(str(part) for part in first.get("loc", ()))
-        fail(f"invalid setting {'HUB_' + field.upper() if field else ''}: {first['msg']}")
-    try:
-        return create_app(settings)
-    except ConfigurationError as exc:
-        fail(str(exc))
-
-
-def fail(message: str) -> None:
-    click.echo(f"hub: cannot start: {message}", err=True)
-    sys.exit(2)
+from hub import db
+from hub.cli import agreements, audit, clients, retention, upload, worker
+from hub.cli.context import build_app, prepare_database
 
 
 @click.group()
@@ -50,13 +26,6 @@ def db_upgrade() -> None:
     app = build_app()
     prepare_database(app)
     click.echo(f"database at revision {db.current_revision(db.get_engine(app))}")
-
-
-def prepare_database(app) -> None:
-    """Migrate and load the policies into the database; both are idempotent."""
-    with app.app_context():
-        db.upgrade(db.get_engine())
-        agreements.sync_to_database()
 
 
 @main.command("serve")
@@ -84,7 +53,7 @@ def demo_command(no_serve: bool, no_data: bool) -> None:
     approve the agreements, upload the feeds and query the views over HTTP."""
     import time
 
-    from hub.demo_run import run_demo
+    from hub.demo.run import run_demo
 
     started = time.time()  # the demo says how long the cohort took to answer from here
     app = build_app(mode="demo")
@@ -92,9 +61,9 @@ def demo_command(no_serve: bool, no_data: bool) -> None:
     run_demo(app, started=started, serve=not no_serve, data=not no_data)
 
 
-main.add_command(auth.cli)
+main.add_command(clients.cli)
 main.add_command(agreements.cli)
 main.add_command(audit.cli)
-main.add_command(ingest.upload_cli)
-main.add_command(ingest.worker_cli)
+main.add_command(upload.upload_cli)
+main.add_command(worker.worker_cli)
 main.add_command(retention.cli)

@@ -6,17 +6,8 @@ import sys
 
 import click
 
-
-def _app():
-    """The app of flask's test runner if there is one, else one built from HUB_* settings."""
-    from flask.cli import ScriptInfo
-
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
-        return info.load_app()
-    from hub.cli import build_app
-
-    return build_app()
+from hub.cli.context import app_for_command
+from hub.retention import run_retention
 
 
 @click.group("retention")
@@ -29,9 +20,7 @@ def cli() -> None:
 def run_command(dry_run: bool) -> None:
     """Delete rows past their expiry and all data of agreements ended beyond their retention,
     and print each deletion per agreement, dataset and upload. Exit 1 if a deletion failed."""
-    from hub.retention.run import run_retention
-
-    app = _app()
+    app = app_for_command()
     with app.app_context():
         report = run_retention(dry_run=dry_run)
     for line in report.lines():

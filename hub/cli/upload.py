@@ -12,8 +12,15 @@ from pathlib import Path
 
 import click
 
-from .sender import DEFAULT_URL, REFUSED, Sender, SendFailed, outcome_code
-from .sender_report import progress_line, render
+from hub.client import (
+    DEFAULT_URL,
+    REFUSED,
+    Sender,
+    SendFailed,
+    outcome_code,
+    progress_line,
+    render,
+)
 
 
 @click.command("upload")

@@ -51,7 +51,6 @@ __all__ = [
     "RowFailure",
     "YamlDocument",
     "YamlSyntaxError",
-    "api",
     "check_contracts",
     "compile_expectation_suite",
     "compile_row_schema",
@@ -66,7 +65,3 @@ __all__ = [
     "read_yaml",
     "validate",
 ]
-
-# Last, after every name above: the API module reaches for hub.agreements, which loads
-# contracts through this package and imports those names.
-from hub.contracts.api import api  # noqa: E402

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 
 def normalise_url(url: str) -> str:
@@ -13,8 +14,12 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgres(bind: Engine | Connection | Session) -> bool:
+    """Whether `bind` (an engine, a connection or a session) talks to PostgreSQL rather than
+    SQLite: the one place the hub asks."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return bind.dialect.name == "postgresql"
 
 
 def make_engine(url: str) -> Engine:

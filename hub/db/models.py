@@ -217,7 +217,7 @@ class AuditCheckpoint(SQLModel, table=True):
 
 
 class ViewDisclosure(SQLModel, table=True):
-    """Which person pseudonyms a person-level view query returned (hub/views/disclosures.py).
+    """Which person pseudonyms a person-level view query returned (hub/views/disclosure_record.py).
 
     Kept apart from the audit log's leaves, which hold no pseudonyms, so that an IG officer can
     answer "who has seen this person": `request_id` is the audit event's request id.

@@ -3,8 +3,8 @@ what `hub demo` prints first.
 
 Run inside an app context after migrations and the policy sync. Running it again reuses the
 clients in the file while they still work; otherwise it makes a new set. The rest of the
-demo: hub/demo_run.py (the `hub demo` command's steps), hub/demo_feeds.py (the synthetic
-feeds), hub/demo_story.py (uploads and queries over HTTP), hub/demo_guide.py (the views).
+demo: hub/demo/run.py (the `hub demo` command's steps), hub/demo/feeds.py (the synthetic
+feeds), hub/demo/story.py (uploads and queries over HTTP), hub/demo/guide.py (the views).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the demo prints about each view: its URL, who may query it, and a curl example.
 
 `view_guides` reads the view specs (in an app context); `render_views` is plain text from
-plain data, so the story process (hub/demo_story.py), which holds no app, prints it too.
+plain data, so the story process (hub/demo/story.py), which holds no app, prints it too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from hub.agreements import current_policies
-from hub.demo import DemoClient
+from hub.demo.clients import DemoClient
 from hub.views import load_views
 
 # What an analyst might write (a query without a justification is refused): by view, else

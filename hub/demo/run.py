@@ -17,10 +17,10 @@ import click
 from flask import Flask
 
 from hub.agreements import current_policies
-from hub.demo import DemoClient, ensure_demo_clients, ig_officer_example, introduction
-from hub.demo_feeds import DemoFeeds, ensure_demo_feeds
-from hub.demo_guide import ViewGuide, render_views, view_guides
-from hub.demo_story import Story, start_story
+from hub.demo.clients import DemoClient, ensure_demo_clients, ig_officer_example, introduction
+from hub.demo.feeds import DemoFeeds, ensure_demo_feeds
+from hub.demo.guide import ViewGuide, render_views, view_guides
+from hub.demo.story import Story, start_story
 
 # gunicorn's own settings for the demo: the request log goes to a file, so that the
 # terminal tells the story (dozens of upload and polling requests would bury it).

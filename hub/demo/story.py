@@ -1,7 +1,7 @@
 """The demo's story, told over HTTP once the hub answers: approve the agreements, send every
 feed as its partner's uploader, follow each to published, query the views, say how to.
 
-`hub demo` starts it as a child process (`python -m hub.demo_story`, the plan as JSON on
+`hub demo` starts it as a child process (`python -m hub.demo.story`, the plan as JSON on
 stdin) just before gunicorn takes over the main process. A child, not a thread: gunicorn's
 arbiter forks workers, and a fork copies a thread's locks (stdout's, the connection pool's)
 in whatever state they are in. The child speaks only the public API, as the partners' own
@@ -24,8 +24,8 @@ from typing import Any
 
 import requests
 
-from hub.demo import DemoClient, ig_officer_example
-from hub.demo_guide import ViewGuide, describe, render_views
+from hub.demo.clients import DemoClient, ig_officer_example
+from hub.demo.guide import ViewGuide, describe, render_views
 
 POLL_SECONDS = 0.25
 READY_WAIT_SECONDS = 120
@@ -43,7 +43,7 @@ class Story:
     views: list[ViewGuide]
     outsiders: list[DemoClient] = field(default_factory=list)
     # None with `hub demo --no-data`: the story approves and shows the views, empty.
-    feeds: list[dict[str, Any]] | None = None  # hub.demo_feeds.DemoFeed fields
+    feeds: list[dict[str, Any]] | None = None  # hub.demo.feeds.DemoFeed fields
     feeds_folder: str = ""
     feeds_shown: str = ""  # the folder as the introduction names it
     extract_date: str = ""
@@ -66,7 +66,7 @@ class Story:
 
 def start_story(story: Story) -> subprocess.Popen:
     """The child process; its output goes to the demo's terminal."""
-    child = subprocess.Popen([sys.executable, "-m", "hub.demo_story"], stdin=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, "-m", "hub.demo.story"], stdin=subprocess.PIPE)
     assert child.stdin is not None
     child.stdin.write(story.to_json().encode())
     child.stdin.close()

@@ -27,8 +27,8 @@ from hub import db
 from hub.agreements import Agreement, Policies
 from hub.db.models import AuditEvent
 from hub.governance.periods import as_utc
-from hub.ingest import DatasetTables, Layout
 from hub.pseudonymise import Keyring, pseudonym
+from hub.store import DatasetTables, Layout
 from hub.views import ViewSpec, queries_that_returned
 
 # The identifier kinds an officer may look a person up by, with the words for them.

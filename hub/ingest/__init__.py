@@ -4,9 +4,9 @@ Parsing (hub/ingest/parse.py): a spooled file on disk in, DataFrame chunks of te
 the sender's row numbers out, in bounded memory. The pipeline (pipeline.py) takes an upload
 from `received` to `published` or `rejected`; service.py holds the use cases the API and CLI
 call; jobs.py runs uploads in worker threads or, with HUB_REDIS_URL, `hub worker` processes.
+The dataset tables the pipeline loads into are hub.store's.
 """
 
-from .api import api
 from .background import (
     ingest_stopping,
     prepare_ingest,
@@ -14,10 +14,8 @@ from .background import (
     stop_background,
     stop_ingest,
 )
-from .cli import upload_cli
 from .jobs import embedded_runner, enqueue, run_upload_job, use_app_for_jobs
 from .lifecycle import discard_spool, recover_stale_uploads, spool_path
-from .loaders import PostgresLoader, SqliteLoader, loader_for
 from .parse import DEFAULT_CHUNK_SIZE, ROW, ParsedFeed, parse_file
 from .parse_errors import ParseError
 from .parse_format import CSV, NDJSON, PARQUET, detect_format
@@ -36,8 +34,6 @@ from .service import (
 )
 from .spool import SpooledFile, spool
 from .state import init_app
-from .storage import DatasetTables, Layout, StoredColumn, layout_for, table_name
-from .worker import worker_cli
 
 __all__ = [
     "CSV",
@@ -45,19 +41,13 @@ __all__ = [
     "NDJSON",
     "PARQUET",
     "ROW",
-    "DatasetTables",
     "HeaderMap",
-    "Layout",
     "ParseError",
     "ParseStats",
     "ParsedFeed",
-    "PostgresLoader",
     "SpooledFile",
-    "SqliteLoader",
-    "StoredColumn",
     "UploadNotFound",
     "UploadOut",
-    "api",
     "authorize_upload",
     "detect_format",
     "discard_spool",
@@ -65,9 +55,7 @@ __all__ = [
     "enqueue",
     "get_upload",
     "init_app",
-    "layout_for",
     "list_uploads",
-    "loader_for",
     "map_header",
     "normalise_column_name",
     "open_csv",
@@ -85,10 +73,7 @@ __all__ = [
     "stop_ingest",
     "ingest_stopping",
     "submit_upload",
-    "table_name",
-    "upload_cli",
     "upload_detail",
     "use_app_for_jobs",
-    "worker_cli",
     "withdraw_upload",
 ]

@@ -12,6 +12,7 @@ from flask import Flask
 from hub.agreements import current_policies
 from hub.ingest.lifecycle import LEASE_SECONDS, recover_stale_uploads
 from hub.ingest.state import state
+from hub.store import dataset_tables
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 def prepare_ingest(app: Flask) -> dict[str, list[str]]:
     """Create every dataset table the policies name and recover stale uploads, once."""
     with app.app_context():
-        state(app).tables.ensure_all(current_policies())
+        dataset_tables(app).ensure_all(current_policies())
         return recover_stale_uploads(every_received=True)
 
 

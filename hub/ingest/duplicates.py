@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, Text, and_, cast, delete, func, litera
 from hub.contracts import Contract
 from hub.db.models import Upload
 from hub.ingest.failures import FailureLog
-from hub.ingest.storage import ROW, UPLOAD_ID, Layout
+from hub.store.tables import ROW, UPLOAD_ID, Layout
 
 IN_UPLOAD = "duplicate_in_upload"
 OF_PUBLISHED = "duplicate_of_published"

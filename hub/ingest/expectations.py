@@ -10,7 +10,7 @@ is dropped after the run.
 
 What the checks see is what the hub stores: identifiers as pseudonyms (the same value gives
 the same pseudonym, so uniqueness and null shares are exact) and columns no recipient may see
-as keyed digests (hub.ingest.storage). A check on a column stored in neither form cannot run;
+as keyed digests (hub.store.tables). A check on a column stored in neither form cannot run;
 it is reported as not run and fails if it is blocking (closed, not open).
 """
 
@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from hub import db
 from hub.contracts import Contract, DatasetCheck, compile_expectation_suite, observed_figures
 from hub.contracts.compile_dataset import gx
-from hub.ingest.storage import UPLOAD_ID, Layout
+from hub.store.tables import UPLOAD_ID, Layout
 
 # Great Expectations builds its contexts and registries on first use; one run at a time per
 # process keeps that safe with the embedded worker threads.
@@ -127,7 +128,7 @@ def _validate(engine, layout, contract, upload_id, suite, runnable) -> dict[str,
                 store_backend_defaults=InMemoryStoreBackendDefaults(),
             ),
         )
-        if engine.dialect.name == "postgresql":
+        if db.is_postgres(engine):
             source = context.data_sources.add_postgres("hub", connection_string=url)
         else:
             source = context.data_sources.add_sqlite("hub", connection_string=url)

@@ -3,7 +3,8 @@
 - Embedded (the default, no HUB_REDIS_URL): a pool of HUB_INGEST_THREADS worker threads in
   the server process, made on first use.
 - With HUB_REDIS_URL: an RQ queue (HUB_INGEST_QUEUE); `hub worker` processes on any machine
-  that shares the database and the spool folder run `run_upload_job`.
+  that shares the database and the spool folder run the job, `JOB_FUNCTION`: a function of
+  the worker's module (hub/cli/worker.py), which can build the app the job runs in.
 
 Either way the job only names the upload id: the worker reads the rest from the database
 (nothing secret or personal goes through Redis), and a job run twice is harmless, because
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, current_app
@@ -22,7 +24,10 @@ from hub.ingest.state import state
 
 log = logging.getLogger(__name__)
 
-JOB_FUNCTION = "hub.ingest.jobs.run_upload_job"
+# RQ finds a job's function by this name in the worker process.
+JOB_FUNCTION = "hub.cli.worker.run_upload_job"
+# Names that jobs queued by earlier versions carry; they still run (`run_upload_job` below).
+LEGACY_JOB_FUNCTIONS = ("hub.ingest.jobs.run_upload_job",)
 # Our own lease and recovery bound how long an upload may run; RQ's timeout only has to be
 # longer than the largest upload could ever take.
 JOB_TIMEOUT_SECONDS = 24 * 3600
@@ -65,10 +70,7 @@ class EmbeddedRunner:
         return future
 
     def _run(self, upload_id: str) -> str | None:
-        from hub.ingest.pipeline import process_upload
-
-        with self.app.app_context():
-            return process_upload(upload_id)
+        return process_in(self.app, upload_id)
 
     def _forget(self, future: Future) -> None:
         with self._lock:
@@ -119,27 +121,37 @@ _job_app_lock = threading.Lock()
 
 
 def use_app_for_jobs(app: Flask | None) -> None:
-    """The app `run_upload_job` works in, in this process (`hub worker` sets it; so do tests
-    that run an RQ worker in-process). None forgets it."""
+    """The app queued jobs work in, in this process (`hub worker` sets it; so do tests that
+    run an RQ worker in-process). None forgets it."""
     global _job_app
     with _job_app_lock:
         _job_app = app
 
 
-def job_app() -> Flask:
-    """The app of this worker process, built once from the HUB_* environment if no one set it."""
+def job_app(build: Callable[[], Flask] | None = None) -> Flask:
+    """The app of this worker process: the one set by `use_app_for_jobs`, else one made once
+    by `build` (the worker's module builds it from the HUB_* settings)."""
     global _job_app
     with _job_app_lock:
         if _job_app is None:
-            from hub.app import create_app
-
-            _job_app = create_app()
+            if build is None:
+                raise RuntimeError(
+                    "no app to run upload jobs in: run them with `hub worker`, which sets it"
+                )
+            _job_app = build()
         return _job_app
 
 
-def run_upload_job(upload_id: str) -> str | None:
-    """The RQ job: process one upload in this worker process's app."""
+def process_in(app: Flask, upload_id: str) -> str | None:
+    """Process one upload in `app`: what every job, threaded or queued, comes down to."""
     from hub.ingest.pipeline import process_upload
 
-    with job_app().app_context():
+    with app.app_context():
         return process_upload(upload_id)
+
+
+def run_upload_job(upload_id: str) -> str | None:
+    """The RQ job under its name before the house moved it (LEGACY_JOB_FUNCTIONS): jobs
+    queued by an earlier version still run, in the app `hub worker` set for this process.
+    New jobs name hub.cli.worker.run_upload_job."""
+    return process_in(job_app(), upload_id)

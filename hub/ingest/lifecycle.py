@@ -31,6 +31,7 @@ from sqlmodel import Session
 from hub import audit, clock, db
 from hub.audit import NewEvent
 from hub.db.models import Upload
+from hub.store import delete_rows
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +246,6 @@ def recover_stale_uploads(
 
 
 def _recover_one(engine: Engine, upload_id: str, cutoff, spool_dir: Path) -> str | None:
-    from hub.ingest.rows import delete_rows
-
     now = clock.now()
     with db.unit_of_work(engine) as session:
         upload = session.get(Upload, upload_id, with_for_update=_locks(session))
@@ -289,4 +288,4 @@ def fail(session: Session, upload: Upload, *, cause: str, code: str) -> None:
 
 def _locks(session: Session) -> bool:
     # SQLite takes the whole database's write lock at BEGIN IMMEDIATE; PostgreSQL locks the row.
-    return session.get_bind().dialect.name == "postgresql"
+    return db.is_postgres(session)

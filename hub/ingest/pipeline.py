@@ -40,12 +40,11 @@ from hub.ingest.duplicates import (
 )
 from hub.ingest.expectations import run_dataset_checks
 from hub.ingest.failures import FailureLog
-from hub.ingest.loaders import loader_for
 from hub.ingest.parse import DEFAULT_CHUNK_SIZE, parse_file
 from hub.ingest.parse_errors import ParseError
-from hub.ingest.rows import delete_rows
 from hub.ingest.state import state
 from hub.ingest.transform import ChunkTransformer
+from hub.store import dataset_tables, delete_rows, loader_for
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ class _Run:
                 "policy_missing",
             )
         self.agreement, self.contract = agreement, contract
-        self.layout, self.table = state().tables.get(agreement, contract)
+        self.layout, self.table = dataset_tables().get(agreement, contract)
         self.failures = FailureLog()
         self.report = {
             "contract": {"dataset": contract.dataset, "version": contract.version},
@@ -504,13 +503,13 @@ def _fail_after_error(engine: Engine, upload_id: str, worker_id: str, kind: str)
 
 
 def _row_locks(session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return db.is_postgres(session)
 
 
 def _lock_dataset(connection, table_name: str) -> None:
     """One publish at a time per dataset table, so that two uploads cannot both publish the
     same unique key. SQLite's write lock (BEGIN IMMEDIATE) already serialises them."""
-    if connection.dialect.name != "postgresql":
+    if not db.is_postgres(connection):
         return
     key = int.from_bytes(_digest(table_name)[:8], "big", signed=True)
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

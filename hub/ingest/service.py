@@ -30,7 +30,7 @@ import shutil
 import uuid
 from datetime import datetime
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,8 +41,8 @@ from hub.db.models import Upload
 from hub.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
 from hub.ingest import lifecycle as lc
 from hub.ingest.parse_format import SNIFF_BYTES, detect_format
-from hub.ingest.rows import delete_rows
 from hub.ingest.spool import SpooledFile
+from hub.store.rows import delete_rows
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,12 @@ def submit_upload(
     filename: str | None = None,
     idempotency_key: str | None = None,
     replaces: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[Upload, bool]:
     """Accept a spooled file as an upload and queue it; returns (upload, created).
 
     The spooled file is moved under the upload's id, or removed if no new upload is made.
+    `request_id` is the HTTP request's that sent it: the pipeline's audit events quote it.
     """
     moved = False
     try:
@@ -114,7 +116,7 @@ def submit_upload(
             filename=_clean_filename(filename),
             idempotency_key=idempotency_key,
             replaces=replaces,
-            request_id=g.get("request_id") if has_request_context() else None,
+            request_id=request_id,
             counts={"read": 0, "accepted": 0, "rejected": 0},
             report={
                 "progress": {
@@ -406,7 +408,7 @@ def withdraw_upload(*, identity: Identity, upload_id: str) -> Upload:
         Decision(True, f"`{identity.partner}` withdraws an upload it sent.", "provider-uploader")
     )
     with db.unit_of_work() as session:
-        locks = session.get_bind().dialect.name == "postgresql"
+        locks = db.is_postgres(session)
         upload = session.get(Upload, upload_id, with_for_update=locks, populate_existing=True)
         if upload.status == lc.WITHDRAWN:
             return upload

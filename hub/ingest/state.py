@@ -1,4 +1,5 @@
-"""What the ingest stage keeps per app: the dataset tables, the keyring, the job runner."""
+"""What the ingest stage keeps per app: the keyring, the job runner, the recovery thread.
+(The dataset tables are the store's: hub.store.dataset_tables.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from hub import db
-from hub.ingest.storage import DatasetTables
 from hub.pseudonymise import Keyring
 
 EXTENSION = "hub.ingest"
@@ -18,7 +17,6 @@ _LOCK = threading.Lock()
 
 @dataclass
 class IngestState:
-    tables: DatasetTables
     keyring: Keyring
     runner: Any = None  # hub.ingest.jobs: made on first enqueue
     background: Any = None  # the recovery thread, once started
@@ -45,7 +43,6 @@ def state(app: Flask | None = None) -> IngestState:
         if found is None:
             keys = app.extensions["hub.keys"]
             found = IngestState(
-                tables=DatasetTables(db.get_engine(app)),
                 keyring=Keyring(keys.pseudonym_master_key),
             )
             app.extensions[EXTENSION] = found

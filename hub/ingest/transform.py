@@ -6,7 +6,7 @@ For each chunk (a DataFrame of text with the sender's row numbers as index, from
 2. every identifier column normalised and checked by kind, stored or not (an invalid
    identifier fails its row); stored ones become pseudonyms in the agreement's linkage domain;
 3. generalisation of quasi-identifiers as the contract says;
-4. only the columns the agreement allows (hub.ingest.storage.Layout), plus keyed digests
+4. only the columns the agreement allows (hub.store.tables.Layout), plus keyed digests
    where a dataset check needs a column nobody may see.
 
 A row with any failure is set aside whole. Failures name the row, column and check, never the
@@ -29,8 +29,8 @@ import pandas as pd
 
 from hub.contracts import Column as ContractColumn
 from hub.contracts import Contract, validate
-from hub.ingest.storage import Layout, StoredColumn
 from hub.pseudonymise import InvalidIdentifier, Keyring, generalise, get_kind, pseudonymise_many
+from hub.store.tables import Layout, StoredColumn
 
 # Keys for the `_key_` digests are derived under a name no linkage domain can have (domains
 # are slugs without "/"), so a digest never equals a pseudonym.

@@ -1,10 +1,10 @@
-"""python -m hub.reference [--from FILE [--names FILE]] [--out DIR]
+"""python -m hub.reference --from FILE [--names FILE] [--out DIR]
 
-Without --from: writes synthetic Northshire's 60 LSOAs (hub.synthetic.geography), the file
-the repository ships. With --from: converts the ONS "LSOA (December 2021) population weighted
-centroids" for the hub, from the Open Geography Portal's GeoJSON download (WGS84 points) or
-a CSV with latitude and longitude columns. `--names` adds LSOA names from the ONS LSOA 2021
-names-and-codes CSV (LSOA21CD, LSOA21NM) when the centroids file has none.
+Converts the ONS "LSOA (December 2021) population weighted centroids" for the hub, from the
+Open Geography Portal's GeoJSON download (WGS84 points) or a CSV with latitude and longitude
+columns. `--names` adds LSOA names from the ONS LSOA 2021 names-and-codes CSV (LSOA21CD,
+LSOA21NM) when the centroids file has none. (The file the repository ships, synthetic
+Northshire's 60 LSOAs, is written by `python -m hub.demo.lsoas`.)
 """
 
 from __future__ import annotations
@@ -13,21 +13,16 @@ import argparse
 import csv
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from hub.errors import ConfigurationError
 from hub.reference.lsoas import (
     CENTROIDS_FILE,
     LsoaPoint,
-    load_lsoa_reference,
-    write_lsoa_reference,
+    replace_lsoa_reference,
 )
 from hub.settings import PROJECT_ROOT
 
-SYNTHETIC_ATTRIBUTION = (
-    "LSOA points: synthetic Northshire (hub.synthetic.geography); not real places."
-)
 ONS_ATTRIBUTION = (
     "LSOA points: Office for National Statistics, LSOA (Dec 2021) population weighted "
     "centroids, Open Government Licence v3.0; contains OS data © Crown copyright and "
@@ -49,12 +44,6 @@ def _pick(row: dict, keys: tuple[str, ...]) -> str | None:
         if lowered.get(key) not in (None, ""):
             return str(lowered[key]).strip()
     return None
-
-
-def synthetic_points() -> list[LsoaPoint]:
-    from hub.synthetic.geography import LSOAS  # only the default file needs the generator
-
-    return [LsoaPoint(x.code, x.name, x.latitude, x.longitude) for x in LSOAS]
 
 
 def _from_geojson(path: Path) -> list[LsoaPoint]:
@@ -117,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m hub.reference",
         description=f"Write {CENTROIDS_FILE}: the LSOA points the analyst page's map draws.",
     )
-    parser.add_argument("--from", dest="source", type=Path, help="ONS centroids, GeoJSON or CSV")
+    parser.add_argument(
+        "--from", dest="source", type=Path, required=True, help="ONS centroids, GeoJSON or CSV"
+    )
     parser.add_argument("--names", type=Path, help="ONS LSOA 2021 names and codes CSV")
     parser.add_argument("--attribution", help="the line the map shows under the points")
     parser.add_argument(
@@ -128,25 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        if args.source is None:
-            points, attribution = synthetic_points(), SYNTHETIC_ATTRIBUTION
-        else:
-            points, attribution = convert(args.source, args.names), ONS_ATTRIBUTION
+        points = convert(args.source, args.names)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         print(f"python -m hub.reference: {exc}", file=sys.stderr)
         return 1
-    # Checked as the hub will check it before it replaces anything in the folder.
-    with tempfile.TemporaryDirectory() as scratch:
-        draft, _ = write_lsoa_reference(
-            Path(scratch), points, attribution=args.attribution or attribution
+    try:
+        path, note = replace_lsoa_reference(
+            args.out, points, attribution=args.attribution or ONS_ATTRIBUTION
         )
-        try:
-            load_lsoa_reference(Path(scratch))
-        except ConfigurationError as exc:
-            problem = exc.detail.replace(str(draft), "the converted file")
-            print(f"python -m hub.reference: the hub would refuse it: {problem}", file=sys.stderr)
-            return 1
-    path, note = write_lsoa_reference(args.out, points, attribution=args.attribution or attribution)
+    except ConfigurationError as exc:
+        print(f"python -m hub.reference: the hub would refuse it: {exc.detail}", file=sys.stderr)
+        return 1
     print(f"{len(points)} LSOA points written to {path} (attribution in {note.name})")
     print("The hub reads them when it starts; restart it to use them.")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +117,19 @@ def write_lsoa_reference(
     note = folder / ATTRIBUTION_FILE
     note.write_text(attribution.strip() + "\n", encoding="utf-8")
     return path, note
+
+
+def replace_lsoa_reference(
+    folder: Path, points: list[LsoaPoint], *, attribution: str
+) -> tuple[Path, Path]:
+    """`write_lsoa_reference`, once the points pass the checks the hub makes at start:
+    ConfigurationError (naming "the new file") and nothing written if the hub would refuse."""
+    with tempfile.TemporaryDirectory() as scratch:
+        draft, _ = write_lsoa_reference(Path(scratch), points, attribution=attribution)
+        try:
+            load_lsoa_reference(Path(scratch))
+        except errors.ConfigurationError as exc:
+            raise errors.ConfigurationError(
+                exc.detail.replace(str(draft), "the converted file")
+            ) from None
+    return write_lsoa_reference(folder, points, attribution=attribution)

@@ -7,7 +7,6 @@ transaction. `start_retention_schedule` runs it in the background of `hub serve`
 `hub retention run [--dry-run]` runs it by hand. See docs/retention.md.
 """
 
-from hub.retention.cli import cli
 from hub.retention.report import (
     AGREEMENT_ENDED,
     ROW_EXPIRY,
@@ -25,7 +24,6 @@ __all__ = [
     "Deletion",
     "LeftAlone",
     "RetentionReport",
-    "cli",
     "run_retention",
     "start_retention_schedule",
     "stop_retention_schedule",

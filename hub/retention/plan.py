@@ -41,9 +41,9 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from hub import db
 from hub.agreements import Policies
 from hub.db.models import AgreementRecord, Upload, ViewDisclosure
-from hub.ingest import table_name
 from hub.retention.report import AGREEMENT_ENDED, ROW_EXPIRY, LeftAlone, Rule
 from hub.retention.terms import Terms, TermsBook
+from hub.store import table_name
 
 LONDON = ZoneInfo("Europe/London")
 # The dataset tables' internal columns (docs/SEAMS.md, ingest: storage).

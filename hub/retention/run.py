@@ -308,4 +308,4 @@ def sweep_spool(engine: Engine, spool_dir: Path) -> int:
 
 def _row_locks(session: Session) -> bool:
     # SQLite took the whole database's write lock at BEGIN IMMEDIATE; PostgreSQL locks rows.
-    return session.get_bind().dialect.name == "postgresql"
+    return db.is_postgres(session)

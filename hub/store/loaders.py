@@ -20,7 +20,7 @@ from sqlalchemy import Boolean, Connection, Engine, Table
 from sqlalchemy.types import BigInteger, Double
 
 from hub.db import is_postgres
-from hub.ingest.storage import EXPIRES_AT, ROW, UPLOAD_ID
+from hub.store.tables import EXPIRES_AT, ROW, UPLOAD_ID
 
 # PostgreSQL's COPY text format: a backslash starts an escape; tab, newline and carriage
 # return separate fields and rows.

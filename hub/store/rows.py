@@ -6,7 +6,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, inspect
 from sqlmodel import Session
 
 from hub.db.models import Upload
-from hub.ingest.storage import UPLOAD_ID, table_name
+from hub.store.tables import UPLOAD_ID, table_name
 
 
 def delete_rows(session: Session, upload: Upload) -> int:

@@ -1,8 +1,8 @@
 """Views: joined, access-controlled views for analysts, specified in policies/views/*.yaml.
 
 `init_app` loads and checks the views against the agreements (after agreements.init_app);
-an invalid view stops the hub with one line naming the file and line. `api` serves them;
-`run_query` is the use case; `queries_that_returned` answers "who has seen this person".
+an invalid view stops the hub with one line naming the file and line. hub/api/views.py serves
+them; `run_query` is the use case; `queries_that_returned` answers "who has seen this person".
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from flask import Flask
 
 from hub.agreements import current_policies
 from hub.settings import Settings
-from hub.views.api import api
-from hub.views.disclosures import Disclosure, queries_that_returned, record_disclosures
+from hub.views.disclosure_record import Disclosure, queries_that_returned, record_disclosures
 from hub.views.export import escape_cell, to_csv, to_parquet
 from hub.views.loader import ViewProblems, check_views, load_views
 from hub.views.query import (
@@ -39,7 +38,6 @@ __all__ = [
     "QueryResult",
     "ViewProblems",
     "ViewSpec",
-    "api",
     "check_views",
     "escape_cell",
     "get_view",

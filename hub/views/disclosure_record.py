@@ -48,7 +48,7 @@ def record_disclosures(
     }
     table = ViewDisclosure.__table__
     with db.unit_of_work() as session:
-        if db.is_postgres(session.get_bind()):
+        if db.is_postgres(session):
             # A page holds up to thousands of people: one statement with one array parameter
             # instead of a round trip per row (which cost more than the query's own SQL).
             people = func.unnest(bindparam("pseudonyms", unique, type_=ARRAY(String)))

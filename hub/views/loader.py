@@ -25,7 +25,7 @@ from hub.contracts import (
     read_yaml,
 )
 from hub.errors import ConfigurationError
-from hub.ingest import Layout, layout_for
+from hub.store import Layout, layout_for
 from hub.views.spec import ViewSpec
 
 VIEWS_DIR = "views"

@@ -19,18 +19,26 @@ from flask import current_app
 from sqlalchemy import Table
 
 from hub import audit, clock, db
-from hub.agreements import Agreement, Policies, Resource, decide, enforce
+from hub.agreements import (
+    Agreement,
+    Lifecycle,
+    Policies,
+    Resource,
+    decide,
+    enforce,
+    lifecycle_once,
+)
 from hub.auth import Identity
 from hub.errors import Forbidden, InvalidRequest, NotFound
-from hub.ingest import DatasetTables
+from hub.store import dataset_tables, layout_for
 from hub.views.compile import (
     PERSON,
     CallerFilterValue,
     aggregate_statement,
     person_statement,
 )
-from hub.views.disclosure import suppress
-from hub.views.disclosures import record_disclosures
+from hub.views.disclosure_control import suppress
+from hub.views.disclosure_record import record_disclosures
 from hub.views.spec import ViewSpec
 
 EXTENSION = "hub.views"
@@ -42,7 +50,6 @@ _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 @dataclass
 class ViewsState:
     views: dict[str, ViewSpec]
-    tables: DatasetTables | None = None  # made on first query: creating tables touches the db
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,12 @@ def views_for(
 ) -> list[ViewSpec]:
     """The views `identity` may query now: its partner and role are named by the view, and
     the agreement lets it query every source."""
-    return [v for v in state().views.values() if _refusal(identity, v, policies, today) is None]
+    lifecycle = lifecycle_once()  # one moment: each agreement's state is read once
+    return [
+        v
+        for v in state().views.values()
+        if _refusal(identity, v, policies, today, lifecycle) is None
+    ]
 
 
 def get_view(view_id: str) -> ViewSpec:
@@ -85,7 +97,13 @@ def get_view(view_id: str) -> ViewSpec:
     return view
 
 
-def _refusal(identity: Identity, view: ViewSpec, policies: Policies, today: date | None):
+def _refusal(
+    identity: Identity,
+    view: ViewSpec,
+    policies: Policies,
+    today: date | None,
+    lifecycle: Lifecycle,
+):
     for dataset in dict.fromkeys(s.dataset for s in view.sources):
         decision = decide(
             identity,
@@ -93,6 +111,7 @@ def _refusal(identity: Identity, view: ViewSpec, policies: Policies, today: date
             Resource(kind="view", agreement_id=view.agreement, dataset=dataset),
             policies=policies,
             today=today,
+            lifecycle=lifecycle,
         )
         if not decision.allowed:
             return decision
@@ -105,7 +124,7 @@ def authorise(
     *, identity: Identity, view: ViewSpec, policies: Policies, today: date | None = None
 ) -> None:
     """Raise Forbidden (and note why for the audit event) unless `identity` may query."""
-    refusal = _refusal(identity, view, policies, today)
+    refusal = _refusal(identity, view, policies, today, lifecycle_once())
     if refusal is False:
         reason = (
             f"View `{view.id}` is for analysts of {', '.join(view.partners)}; "
@@ -199,12 +218,10 @@ def _check_filters(view: ViewSpec, filters: list[CallerFilterValue]) -> None:
 
 
 def _table_of(agreement: Agreement, policies: Policies):
-    st = state()
-    if st.tables is None:
-        st.tables = DatasetTables(db.get_engine())
+    tables = dataset_tables()
 
     def table_of(dataset: str) -> Table:
-        return st.tables.get(agreement, policies.contracts[dataset])[1]
+        return tables.get(agreement, policies.contracts[dataset])[1]
 
     return table_of
 
@@ -339,8 +356,6 @@ def column_types(view: ViewSpec, policies: Policies) -> dict[str, tuple[str, str
         if agg.total:
             out[agg.total] = ("integer", "The sum of the counts in this row.")
         return out
-    from hub.ingest import layout_for
-
     agreement = policies.agreements[view.agreement]
     anchor = view.source(view.person.population[0])
     layout = layout_for(agreement, policies.contracts[anchor.dataset])

@@ -1,14 +1,14 @@
 """View specs as written in policies/views/*.yaml (pydantic, extra fields refused).
 
 A view belongs to one agreement and reads only datasets of it. Field names are the columns of
-the dataset table as hub/ingest/storage.py stores them (`date_of_birth` holds a pseudonym,
+the dataset table as hub/store/tables.py stores them (`date_of_birth` holds a pseudonym,
 `date_of_birth_year_month` its generalised form); the check maps each back to the contract
 column the agreement grants. Two kinds:
 
 person     one row per person: a population (union of sources, one person key), other
            sources linked to each person by equal pseudonyms, counts per source.
 aggregate  counts per group (e.g. LSOA and month) over one or more sources, protected with
-           the agreement's min_cell_size by hub.views.disclosure.suppress.
+           the agreement's min_cell_size by hub.views.disclosure_control.suppress.
 """
 
 from __future__ import annotations

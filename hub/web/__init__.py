@@ -3,7 +3,7 @@
 
 Pages are thin: they call the same services as the API (`hub.views`, `hub.agreements`,
 `hub.audit`, `hub.ingest`) and are decided by `hub.agreements.decide` like any request.
-Console pages and signing in are audited like /api/ requests (see hub.audit.hook). Static
+Console pages and signing in are audited like /api/ requests (see hub.api.audit_hook). Static
 assets, Leaflet included, are served from this package: the pages need no internet.
 """
 
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Blueprint, Flask, g, render_template
 
-from hub import errors, reference
+from hub.api.problems import ERROR_PAGE_EXTENSION
 from hub.settings import Settings
 from hub.web import analyst, console, session, transparency
 
@@ -49,7 +49,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.mode == "production",
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.access_token_ttl_seconds),
     )
-    app.extensions[errors.ERROR_PAGE_EXTENSION] = _error_page
+    app.extensions[ERROR_PAGE_EXTENSION] = _error_page
 
     @app.context_processor
     def _page_globals():
@@ -59,12 +59,17 @@ def init_app(app: Flask, settings: Settings) -> None:
             "hub_mode": settings.mode,
         }
 
-    app.register_blueprint(assets)
-    app.register_blueprint(session.bp)
-    app.register_blueprint(analyst.bp)
-    app.register_blueprint(console.bp, url_prefix="/console")
-    app.register_blueprint(transparency.bp)
-    reference.init_app(app, settings)  # GET /api/v1/reference/lsoas, for the map
 
 
-__all__ = ["init_app"]
+def blueprints() -> list[tuple[Blueprint, str | None]]:
+    """The pages' blueprints with their URL prefixes, for create_app to register."""
+    return [
+        (assets, None),
+        (session.bp, None),
+        (analyst.bp, None),
+        (console.bp, "/console"),
+        (transparency.bp, None),
+    ]
+
+
+__all__ = ["blueprints", "init_app"]

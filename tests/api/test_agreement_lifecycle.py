@@ -511,7 +511,7 @@ def test_approving_a_superseded_version_is_a_conflict(apps, tmp_path):
 
 @pytest.mark.agreements_proposed
 def test_hub_agreements_status_lists_states_for_operators(hub, runner):
-    from hub.agreements import cli
+    from hub.cli.agreements import cli
 
     hub.approve(POLICE)
     result = runner.invoke(cli, ["status"])

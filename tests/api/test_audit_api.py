@@ -205,12 +205,12 @@ def test_the_token_endpoint_is_audited(client, app):
 def test_when_the_log_cannot_be_written_the_answer_is_withheld(
     routes, client, app, monkeypatch, caplog
 ):
-    import hub.audit.hook
+    import hub.api.audit_hook
 
     def broken(*args, **kwargs):
         raise RuntimeError("database is gone; parameters: nhs=9434765919")
 
-    monkeypatch.setattr(hub.audit.hook, "append", broken)
+    monkeypatch.setattr(hub.api.audit_hook, "append", broken)
     r = client.get("/api/v1/test-audit/items/abc", headers={"X-Request-Id": "req-broken-log"})
     assert r.status_code == 503
     assert r.mimetype == "application/problem+json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hub.auth import cli
 from hub.cli import main
+from hub.cli.clients import cli
 from tests.helpers import ensure_partner, unique_id
 
 
@@ -98,9 +98,9 @@ def test_outside_flask_the_commands_build_the_app_from_settings(app, monkeypatch
     # `hub clients ...` has no Flask ScriptInfo: it builds the app as `hub serve` does.
     from click.testing import CliRunner
 
-    import hub.cli
+    from hub.cli import context
 
-    monkeypatch.setattr(hub.cli, "build_app", lambda: app)
+    monkeypatch.setattr(context, "build_app", lambda **overrides: app)
     result = CliRunner().invoke(main, ["clients", "list", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == []

@@ -67,6 +67,15 @@ def test_the_shipped_file_is_synthetic_northshire():
     ]
 
 
+def test_the_demo_writes_the_shipped_file_again(tmp_path, capsys):
+    from hub.demo.lsoas import main as lsoas_main
+
+    assert lsoas_main(["--out", str(tmp_path)]) == 0
+    assert "60 LSOA points written" in capsys.readouterr().out
+    for name in ("lsoa-centroids.csv", "lsoa-centroids.attribution"):
+        assert (tmp_path / name).read_bytes() == (PROJECT_ROOT / "reference" / name).read_bytes()
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [

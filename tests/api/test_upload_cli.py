@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from hub import db
-from hub.ingest.cli import upload_cli
-from hub.ingest.sender import Sender
+from hub.cli.upload import upload_cli
+from hub.client.sender import Sender
 from tests.helpers import bearer, make_client, token_for
 from tests.helpers_ingest import (
     CRIME,

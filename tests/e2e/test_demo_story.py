@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub.demo_story import READY_LINE
+from hub.demo.story import READY_LINE
 from tests.e2e.conftest import HUB, free_port, hub_env
 
 STORY_TIMEOUT = 600  # seconds; generous, the machine may be busy (no timing assertions)

@@ -18,8 +18,9 @@ from sqlmodel import Session
 from hub import db
 from hub.auth import Identity
 from hub.db.models import AuditEvent, Upload
-from hub.ingest import embedded_runner, spool, submit_upload, table_name
+from hub.ingest import embedded_runner, spool, submit_upload
 from hub.pseudonymise import nhs_check_digit, upn_check_letter
+from hub.store import table_name
 from tests.data import POLICE_STREET_CSV
 
 POLICE_FILE = POLICE_STREET_CSV

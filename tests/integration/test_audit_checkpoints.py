@@ -22,10 +22,12 @@ from hub.audit import (
     stop_background,
     store_checkpoint,
 )
-from hub.audit import cli as audit_cli
-from hub.audit.checkpoints import Checkpointer, checkpointer, tick
+from hub.audit.background import tick
+from hub.audit.checkpointer import Checkpointer
 from hub.audit.events import NewEvent, now, row_leaf_bytes
 from hub.audit.log import current_size
+from hub.audit.state import checkpointer
+from hub.cli.audit import cli as audit_cli
 from hub.db.models import AuditCheckpoint, AuditEvent
 from tests.conftest import make_settings
 

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 
 from hub import db
 from hub.audit import append, ensure_checkpoint, merkle, parse_and_verify_note, verifier_key
-from hub.audit import cli as audit_cli
 from hub.audit.events import NewEvent, row_leaf_bytes
 from hub.audit.log import LogCorrupted, current_size, leaf_hashes
+from hub.cli.audit import cli as audit_cli
 from hub.db.models import AuditCheckpoint, AuditEvent
 
 

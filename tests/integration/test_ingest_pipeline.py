@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.ingest import table_name
+from hub.store import table_name
 
 from .ingest_support import (
     ATTENDANCE,
@@ -245,7 +245,7 @@ def test_duplicate_keys_across_published_uploads_fail(app, engine):
 def test_an_agreement_suspended_while_an_upload_is_processed_stops_it_publishing(
     app, engine, monkeypatch
 ):
-    from hub import agreements
+    from hub import agreements, audit
     from hub.ingest import pipeline
 
     from .ingest_support import officer, upload_of, visible_rows, wait_all
@@ -255,7 +255,12 @@ def test_an_agreement_suspended_while_an_upload_is_processed_stops_it_publishing
 
     def suspended_during_the_checks(run):
         found = checks(run)
-        agreements.suspend(officer(POLICE), HOTSPOTS, reason="Data breach under investigation.")
+        agreements.suspend(
+            officer(POLICE),
+            HOTSPOTS,
+            reason="Data breach under investigation.",
+            record=audit.append,
+        )
         return found
 
     monkeypatch.setattr(pipeline._Run, "_check", suspended_during_the_checks)

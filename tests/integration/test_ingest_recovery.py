@@ -41,7 +41,8 @@ from .ingest_support import (
 WORKER = r"""
 import sys, time
 from hub.app import create_app
-from hub.ingest import loaders, pipeline, process_upload
+from hub.ingest import pipeline, process_upload
+from hub.store import loaders
 
 upload_id, committed = sys.argv[1], int(sys.argv[2])
 pipeline.CHUNK_ROWS = 100
@@ -251,9 +252,12 @@ def test_concurrent_uploads_sharing_keys_publish_each_key_once(app, engine):
 
 
 def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, redis_url):
+    """A job names its function under the worker's module; a job queued by an earlier
+    version, under the old name, still runs in the same worker."""
     import uuid
 
     from redis import Redis
+    from rq import Queue
 
     from hub.agreements import sync_to_database
     from hub.app import create_app
@@ -274,11 +278,21 @@ def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, 
         upload, created = submit(app, uploader(POLICE), HOTSPOTS, STREET, data)
         assert created
         assert upload_of(app, upload.id).status == "received"  # queued in Redis, not run here
-        assert redis.llen(f"rq:queue:{queue}") == 1
+        rq_queue = Queue(queue, connection=redis)
+        assert [job.func_name for job in rq_queue.jobs] == ["hub.cli.worker.run_upload_job"]
+        # An upload whose job was queued before the job function moved, under its old name.
+        old_data, old_ids = police_variant(40, seed=1)
+        old, created = submit(app, uploader(POLICE), HOTSPOTS, STREET, old_data)
+        assert created
+        old_job = rq_queue.jobs[-1]
+        assert old_job.args == (old.id,)
+        old_job.delete()
+        rq_queue.enqueue_call(jobs.LEGACY_JOB_FUNCTIONS[0], args=(old.id,))
+        assert redis.llen(f"rq:queue:{queue}") == 2
 
         env = settings_env(settings)
         done = subprocess.run(
-            [sys.executable, "-c", "from hub.ingest import worker_cli; worker_cli(['--burst'])"],
+            [sys.executable, "-c", "from hub.cli import main; main(['worker', '--burst'])"],
             env=env,
             cwd=PROJECT_ROOT,
             capture_output=True,
@@ -286,10 +300,13 @@ def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, 
             timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        finished = upload_of(app, upload.id)
-        assert finished.status == "published", finished.cause
+        for sent in (upload, old):
+            finished = upload_of(app, sent.id)
+            assert finished.status == "published", finished.cause
         engine = db.get_engine(app)
-        assert sorted(r["crime_id"] for r in visible_rows(engine, HOTSPOTS, STREET)) == sorted(ids)
+        assert sorted(r["crime_id"] for r in visible_rows(engine, HOTSPOTS, STREET)) == sorted(
+            ids + old_ids
+        )
     finally:
         for key in redis.scan_iter(f"rq:*{queue}*"):
             redis.delete(key)

@@ -15,16 +15,17 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from hub import clock, db
 from hub.agreements import current_policies
 from hub.audit import verifier_key, verify_log
+from hub.cli.retention import cli
 from hub.db.models import AgreementRecord, Upload
-from hub.ingest import DatasetTables, spool_path, table_name
+from hub.ingest import spool_path
 from hub.retention import (
     AGREEMENT_ENDED,
     ROW_EXPIRY,
-    cli,
     run_retention,
     start_retention_schedule,
     stop_retention_schedule,
 )
+from hub.store import DatasetTables, table_name
 from hub.views import queries_that_returned, record_disclosures
 from tests.helpers import bearer, token_for
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import event
 
 from hub.views import queries_that_returned
-from hub.views.disclosure import recoverable_cells, suppress
+from hub.views.disclosure_control import recoverable_cells, suppress
 from tests.helpers import bearer, token_for
 
 from .ingest_support import events

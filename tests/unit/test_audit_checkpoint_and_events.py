@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub import clock
-from hub.audit import checkpoint, merkle
+from hub.audit import merkle, signed_note
 from hub.audit.events import Actor, NewEvent, canonical_json, format_time, leaf_bytes
 from hub.auth.identity import Identity
 
@@ -35,12 +35,12 @@ def go_private_key() -> Ed25519PrivateKey:
 
 def test_signing_reproduces_the_go_note_byte_for_byte():
     key = go_private_key()
-    assert checkpoint.verifier_key("PeterNeumann", key) == GO["verifier_key"]
-    assert checkpoint.sign_note(GO["text"], name="PeterNeumann", private_key=key) == GO["note"]
+    assert signed_note.verifier_key("PeterNeumann", key) == GO["verifier_key"]
+    assert signed_note.sign_note(GO["text"], name="PeterNeumann", private_key=key) == GO["note"]
 
 
 def test_the_go_note_opens_with_its_verifier_key():
-    assert checkpoint.open_note(GO["note"], GO["verifier_key"]) == GO["text"]
+    assert signed_note.open_note(GO["note"], GO["verifier_key"]) == GO["text"]
 
 
 @pytest.mark.parametrize(
@@ -56,17 +56,17 @@ def test_the_go_note_opens_with_its_verifier_key():
     ],
 )
 def test_a_tampered_note_does_not_open(tamper):
-    with pytest.raises(checkpoint.InvalidNote):
-        checkpoint.open_note(tamper(GO["note"]), GO["verifier_key"])
+    with pytest.raises(signed_note.InvalidNote):
+        signed_note.open_note(tamper(GO["note"]), GO["verifier_key"])
 
 
 def test_signatures_by_other_keys_are_ignored_but_one_of_ours_is_needed():
     other = Ed25519PrivateKey.generate()
-    cosigned = checkpoint.sign_note(GO["text"], name="witness.example", private_key=other)
+    cosigned = signed_note.sign_note(GO["text"], name="witness.example", private_key=other)
     both = GO["note"] + cosigned.split("\n\n", 1)[1]
-    assert checkpoint.open_note(both, GO["verifier_key"]) == GO["text"]
-    with pytest.raises(checkpoint.InvalidNote, match="no signature by the given key"):
-        checkpoint.open_note(cosigned, GO["verifier_key"])
+    assert signed_note.open_note(both, GO["verifier_key"]) == GO["text"]
+    with pytest.raises(signed_note.InvalidNote, match="no signature by the given key"):
+        signed_note.open_note(cosigned, GO["verifier_key"])
 
 
 @pytest.mark.parametrize(
@@ -80,8 +80,8 @@ def test_signatures_by_other_keys_are_ignored_but_one_of_ours_is_needed():
     ],
 )
 def test_malformed_verifier_keys_are_refused(bad):
-    with pytest.raises(checkpoint.InvalidNote):
-        checkpoint.open_note(GO["note"], bad)
+    with pytest.raises(signed_note.InvalidNote):
+        signed_note.open_note(GO["note"], bad)
 
 
 # -- checkpoints -----------------------------------------------------------------------------
@@ -90,40 +90,44 @@ def test_malformed_verifier_keys_are_refused(bad):
 def test_checkpoint_note_has_the_c2sp_shape_and_verifies():
     key = Ed25519PrivateKey.generate()
     root = merkle.root([b"a", b"b", b"c"])
-    note = checkpoint.sign_checkpoint(
+    note = signed_note.sign_checkpoint(
         origin="hub.example/audit", size=3, root=root, private_key=key
     )
     body, signature = note.split("\n\n")
     assert body == f"hub.example/audit\n3\n{base64.b64encode(root).decode()}"
     assert signature.startswith("\u2014 hub.example/audit ")
     blob = base64.b64decode(signature.split(" ")[2])
-    public = checkpoint.raw_public_key(key)
-    assert blob[:4] == checkpoint.key_id("hub.example/audit", public)
+    public = signed_note.raw_public_key(key)
+    assert blob[:4] == signed_note.key_id("hub.example/audit", public)
     assert len(blob) == 4 + 64
-    vkey = checkpoint.verifier_key("hub.example/audit", key)
+    vkey = signed_note.verifier_key("hub.example/audit", key)
     name, key_hex, material = vkey.split("+", 2)
     assert (name, key_hex) == ("hub.example/audit", blob[:4].hex())
     assert base64.b64decode(material) == b"\x01" + public
-    parsed = checkpoint.parse_and_verify_note(note, vkey)
+    parsed = signed_note.parse_and_verify_note(note, vkey)
     assert (parsed.origin, parsed.size, parsed.root) == ("hub.example/audit", 3, root)
 
 
 def test_a_checkpoint_under_another_key_or_origin_does_not_verify():
     key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    note = checkpoint.sign_checkpoint(
+    note = signed_note.sign_checkpoint(
         origin="hub.example/audit", size=0, root=merkle.EMPTY_ROOT, private_key=key
     )
-    with pytest.raises(checkpoint.InvalidNote):
-        checkpoint.parse_and_verify_note(note, checkpoint.verifier_key("hub.example/audit", other))
+    with pytest.raises(signed_note.InvalidNote):
+        signed_note.parse_and_verify_note(
+            note, signed_note.verifier_key("hub.example/audit", other)
+        )
     forged = note.replace("\n0\n", "\n1\n", 1)
-    with pytest.raises(checkpoint.InvalidNote):
-        checkpoint.parse_and_verify_note(forged, checkpoint.verifier_key("hub.example/audit", key))
+    with pytest.raises(signed_note.InvalidNote):
+        signed_note.parse_and_verify_note(
+            forged, signed_note.verifier_key("hub.example/audit", key)
+        )
 
 
 @pytest.mark.parametrize("origin", ["", "hub example", "hub+example"])
 def test_origins_that_cannot_be_key_names_are_refused(origin):
     with pytest.raises(ValueError):
-        checkpoint.checkpoint_body(origin=origin, size=1, root=merkle.EMPTY_ROOT)
+        signed_note.checkpoint_body(origin=origin, size=1, root=merkle.EMPTY_ROOT)
 
 
 # -- leaves ----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.ingest.sender import media_type_of, outcome_code
-from hub.ingest.sender_report import progress_line, render
+from hub.client.report import progress_line, render
+from hub.client.sender import media_type_of, outcome_code
 
 REJECTED = {
     "id": "u-1",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.views.disclosure import (
+from hub.views.disclosure_control import (
     FLAGS,
     PRIMARY,
     SECONDARY,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.agreements import check_policies, cli, load_policies
+from hub.agreements import check_policies, load_policies
+from hub.cli.agreements import cli
 from hub.errors import ConfigurationError
 from hub.settings import PROJECT_ROOT
 from tests.conftest import make_settings

@@ -1,7 +1,7 @@
 """The IG officer's console under /console: server-rendered pages, signed in as an
 `ig_officer`.
 
-Every page view is one audit event (hub.audit.hook audits /console like /api/): the route
+Every page view is one audit event (hub.api.audit_hook audits /console like /api/): the route
 notes `console.view` with the page's path and the names of the filters used, never their
 values, which a person may have typed anything into. What a page shows is decided by
 `hub.agreements.decide` through the same services the API calls; a state-changing form

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
 
-from hub import agreements, errors
+from hub import agreements, audit, errors
 from hub.web.console import bp, note_view, officer
 from hub.web.session import signed_in
 
@@ -144,15 +144,24 @@ def agreement_action(agreement_id: str, action: str):
     if action not in ACTIONS:
         raise errors.NotFound(f"Agreements can be {', '.join(ACTIONS)}d; not “{action[:30]}”.")
     reason = (request.form.get("reason") or "").strip()
+    audit.note(
+        action=f"agreement.{action}",
+        resource=agreements.Resource(kind="agreement", agreement_id=agreement_id).label,
+    )
     try:
+        # The change's event is this request's own: the audit hook appends it.
         if action == "approve":
-            state = agreements.approve(identity, agreement_id)
+            state = agreements.approve(identity, agreement_id, record=audit.note_event)
         elif action == "suspend":
-            state = agreements.suspend(identity, agreement_id, reason=reason)
+            state = agreements.suspend(
+                identity, agreement_id, reason=reason, record=audit.note_event
+            )
         else:
-            state = agreements.resume(identity, agreement_id, reason=reason or None)
+            state = agreements.resume(
+                identity, agreement_id, reason=reason or None, record=audit.note_event
+            )
     except errors.HubError as exc:
-        # The service noted the action; this is its refusal, shown where it was asked for.
+        # The action is noted; this is its refusal, shown where it was asked for.
         g.error_code, g.error_outcome = exc.code, exc.outcome
         if isinstance(exc, errors.NotFound) or exc.code == "forbidden":
             raise

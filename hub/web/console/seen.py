@@ -11,30 +11,21 @@ from __future__ import annotations
 
 from flask import current_app, g, make_response, render_template, request
 
-from hub import audit, db, errors
+from hub import audit, errors
 from hub.agreements import current_policies
 from hub.governance import LOOKUP_KINDS, london, who_has_seen
-from hub.ingest import DatasetTables
 from hub.pseudonymise import InvalidIdentifier, Keyring
+from hub.store import dataset_tables
 from hub.views import EXTENSION as VIEWS
 from hub.web.console import bp, note_view, officer
 from hub.web.console.report import authorise
 from hub.web.session import signed_in
 
 ACTION = "person.lookup"
-_TABLES = "hub.governance.tables"
 
 
 class InvalidLookup(errors.ValidationFailed):
     code = "invalid_identifier"
-
-
-def _tables() -> DatasetTables:
-    # One per app, like the views' own: building a table checks it exists, once per process.
-    tables = current_app.extensions.get(_TABLES)
-    if tables is None:
-        tables = current_app.extensions[_TABLES] = DatasetTables(db.get_engine())
-    return tables
 
 
 def _page(**context):
@@ -73,7 +64,7 @@ def seen_lookup():
             partner=identity.partner,
             policies=current_policies(),
             views=current_app.extensions[VIEWS].views.values(),
-            tables=_tables(),
+            tables=dataset_tables(),
             keyring=Keyring(current_app.extensions["hub.keys"].pseudonym_master_key),
         )
     except InvalidIdentifier as exc:
