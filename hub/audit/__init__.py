@@ -14,7 +14,7 @@ from hub.audit.log import (
     read_events,
     store_checkpoint,
 )
-from hub.audit.notes import Record, note, note_event, noted
+from hub.audit.request_event import Record, note, note_event, noted
 from hub.audit.signed_note import (
     InvalidNote,
     parse_and_verify_note,
