@@ -1,7 +1,8 @@
 """When the hub signs checkpoints by itself: every N events (HUB_CHECKPOINT_EVERY_EVENTS) or
 when the last checkpoint is older than M seconds (HUB_CHECKPOINT_EVERY_SECONDS) and the log
-grew since. The request hook asks after each append; a background thread in each serving
-process asks every little while, so that a quiet hub still checkpoints its last events.
+grew since. The request hook (hub/api/audit_hook.py) asks after each append; a background
+thread in each serving process (hub/audit/background.py) asks every little while, so that a
+quiet hub still checkpoints its last events.
 
 Every process may try at once: the store keeps one checkpoint per size and refuses a second
 root for a size (hub.audit.log.store_checkpoint).

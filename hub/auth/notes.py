@@ -27,8 +27,8 @@ def token_issued(*, client_id: str, partner: str, roles: list[str]) -> None:
 
 
 def token_refused(*, error: str, client_id: str | None, partner: str | None) -> None:
-    # errors.problem_response sets these for problem+json; the token endpoint answers in
-    # RFC 6749's own format, so it sets them itself for the audit hook.
+    # hub.api.problems sets these for problem+json; the token endpoint answers in RFC 6749's
+    # own format, so it sets them itself for the audit hook.
     g.error_code = error
     g.error_outcome = "denied" if error in DENIALS else "failed"
     audit.note(

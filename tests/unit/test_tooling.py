@@ -86,3 +86,23 @@ def test_the_readme_links_nothing_outside_the_project():
         r"`((?:docs|scripts|policies|contracts|bench|tests)/[^`*<> ]+)`", readme
     ):
         assert (PROJECT_ROOT / path.rstrip("/")).exists(), path
+
+
+def test_make_lint_holds_the_layer_rule_for_every_package():
+    import configparser
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    assert "lint-imports" in lint, "make lint should run import-linter (.importlinter)"
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / ".importlinter")
+    layers = config["importlinter:contract:layers"]
+    # Exhaustive: a new top-level module of hub/ fails `make lint` until it has its layer.
+    assert layers["exhaustive"] == "True"
+    named = {
+        name.strip("() ")
+        for line in layers["layers"].split("\n")
+        for name in line.split("|")
+        if name.strip()
+    }
+    assert {"cli", "demo", "api", "store", "client", "errors", "settings"} <= named
