@@ -31,6 +31,7 @@ from hub.agreements.lifecycle import (
 )
 from hub.agreements.loader import CheckResult, PolicyProblems, check_policies, load_policies
 from hub.agreements.model import (
+    POLICE_INITIATED_CRIME_TYPES,
     Agreement,
     AgreementFile,
     DatasetShare,
@@ -77,6 +78,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 __all__ = [
     "ACTIONS",
+    "POLICE_INITIATED_CRIME_TYPES",
     "Action",
     "Agreement",
     "AgreementFile",

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -46,6 +46,13 @@ Schedule1Condition = Annotated[
         pattern=r"^Sch1 (Pt1 para[1-4]|Pt2 para([6-9]|1[0-9]|2[0-8])|Pt3 para(29|3[0-7]))$"
     ),
 ]
+# data.police.uk crime types that are not victim-reported: mostly found by police activity, so
+# a forecast of them forecasts where police look (a feedback loop). A forecast view may read
+# them only if the agreement's DPIA assessed it (`dpia_forecast_crime_types`).
+PoliceInitiatedCrimeType = Literal[
+    "Drugs", "Possession of weapons", "Public order", "Anti-social behaviour", "Other crime"
+]
+POLICE_INITIATED_CRIME_TYPES: tuple[str, ...] = get_args(PoliceInitiatedCrimeType)
 Section35 = Literal["35(2)(a)", "35(2)(b)"]
 # DPA 2018 Schedule 8: conditions for sensitive processing under Part 3, paras 1-9.
 Schedule8Condition = Annotated[str, StringConstraints(pattern=r"^Sch8 para[1-9]$")]
@@ -133,6 +140,10 @@ class Agreement(Strict):
     dpia_reference: Text
     linkage_domain: Slug = Field(description="Pseudonyms are keyed per linkage domain.")
     min_cell_size: Annotated[int, Field(ge=1, le=1000)]
+    dpia_forecast_crime_types: list[PoliceInitiatedCrimeType] = Field(
+        default=[],
+        description="Police-initiated crime types the DPIA assessed for hot-spot forecasts.",
+    )
 
     def party(self, partner: str) -> Party | None:
         return next((p for p in self.parties if p.partner == partner), None)

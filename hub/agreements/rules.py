@@ -19,6 +19,8 @@ policies and in audit events.
 | dataset.upload  | uploader of the dataset's provider, while the agreement is `active`     |
 | upload.read     | uploader of the dataset's provider; IG officer of a party               |
 | view.query      | analyst of a recipient, while the agreement is `active`                 |
+| forecast.run    | as view.query: a forecast view's run and its patrol-zone export         |
+| forecast.export |                                                                         |
 | agreement.approve | IG officer of a party (whether the change is possible at all is for   |
 | agreement.suspend | the lifecycle to say: hub/agreements/lifecycle.py)                    |
 | agreement.resume  |                                                                       |
@@ -53,6 +55,8 @@ Action = Literal[
     "dataset.upload",
     "upload.read",
     "view.query",
+    "forecast.run",
+    "forecast.export",
     "agreement.approve",
     "agreement.suspend",
     "agreement.resume",
@@ -447,6 +451,8 @@ _RULES: dict[str, Callable[[_Context], Decision]] = {
     "dataset.upload": _upload,
     "upload.read": _read_upload,
     "view.query": _query_view,
+    "forecast.run": _query_view,
+    "forecast.export": _query_view,
     "agreement.approve": _change_lifecycle("approve"),
     "agreement.suspend": _change_lifecycle("suspend"),
     "agreement.resume": _change_lifecycle("resume"),

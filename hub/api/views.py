@@ -1,8 +1,10 @@
 """GET /api/v1/views, GET /api/v1/views/{id}, POST /api/v1/views/{id}/query. Thin: parse,
-call hub.views.query, serialise (JSON, CSV or Parquet by Accept)."""
+call hub.views.query (or, for forecast views, hub.views.forecast.run), serialise (JSON, CSV or
+Parquet by Accept; forecasts JSON or application/geo+json patrol zones)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from flask import Response, g, request
@@ -11,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import audit, auth, clock
 from hub.agreements import current_policies
+from hub.errors import InvalidRequest
 from hub.views import export
 from hub.views.compile import CallerFilterValue
+from hub.views.forecast.run import run_forecast
 from hub.views.query import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -51,7 +55,7 @@ class FilterOut(BaseModel):
 class ViewSummary(BaseModel):
     id: str
     title: str
-    kind: Literal["person", "aggregate"]
+    kind: Literal["person", "aggregate", "forecast"]
     agreement: str
 
 
@@ -87,6 +91,15 @@ class QueryBody(BaseModel):
     columns: list[str] | None = None
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=200)
+    budget_pct: Literal[1, 2, 5] | None = Field(
+        default=None, description="Forecast views: the share of the area (%); default the largest."
+    )
+    model: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Forecast views: the model wanted, e.g. `ewma(halflife=2)`. It is served "
+        "only if it beat the baseline in the back-test; otherwise the baseline is.",
+    )
 
 
 class QueryOut(BaseModel):
@@ -127,18 +140,23 @@ def read_view(path: ViewPath):
         purpose_description=agreement.purpose.description,
         columns=[ColumnOut(name=n, type=t, description=d) for n, (t, d) in types.items()],
         filters=[FilterOut(column=f.column, ops=list(f.ops)) for f in view.filters],
-        min_cell_size=agreement.min_cell_size if view.kind == "aggregate" else None,
+        min_cell_size=agreement.min_cell_size if view.kind != "person" else None,
     ).model_dump(mode="json")
 
 
 @api.post("/views/<id>/query", responses={200: QueryOut})
 def query_view(path: ViewPath, body: QueryBody):
     """Run a view for the agreement's purpose with a justification: JSON, or CSV / Parquet
-    by `Accept` (text/csv, application/vnd.apache.parquet)."""
+    by `Accept` (text/csv, application/vnd.apache.parquet). A forecast view answers JSON
+    (ranked zones, back-test, disparity report: `forecast.run`) or, with
+    `Accept: application/geo+json`, an RFC 7946 FeatureCollection of patrol zones
+    (`forecast.export`)."""
     audit.note(action="view.query", resource=f"view:{path.id}")
     identity = auth.current_identity()
     policies = current_policies()
     view = get_view(path.id)
+    if view.kind == "forecast":
+        return _forecast(identity, view, body, policies)
     result = run_query(
         identity=identity,
         view=view,
@@ -173,3 +191,37 @@ def query_view(path: ViewPath, body: QueryBody):
         columns=result.columns, rows=result.rows, next_cursor=result.next_cursor
     ).model_dump(mode="json")
     return body_out, 200, headers
+
+
+def _forecast(identity, view, body: QueryBody, policies):
+    kind = export.negotiate(request.headers.get("Accept"))
+    if kind not in (export.JSON, export.GEOJSON):
+        audit.note(action="forecast.run")
+        raise InvalidRequest(
+            "A forecast view answers application/json or application/geo+json (patrol zones)."
+        )
+    answer = run_forecast(
+        identity=identity,
+        view=view,
+        request=QueryRequest(
+            purpose=body.purpose,
+            justification=body.justification,
+            case_reference=body.case_reference,
+            budget_pct=body.budget_pct,
+            model=body.model,
+        ),
+        policies=policies,
+        export=kind == export.GEOJSON,
+    )
+    headers = {"Cache-Control": "no-store", "X-Forecast-Id": answer.forecast.forecast_id}
+    if kind == export.GEOJSON:
+        return Response(
+            json.dumps(answer.geojson(), separators=(",", ":")),
+            headers=headers,
+            mimetype=export.GEOJSON,
+        )
+    return (
+        {"columns": view.column_names, "rows": answer.rows(), "forecast": answer.meta()},
+        200,
+        headers,
+    )

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 CSV = "text/csv"
 PARQUET = "application/vnd.apache.parquet"
 JSON = "application/json"
+GEOJSON = "application/geo+json"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -47,10 +48,10 @@ def to_parquet(columns: list[str], rows: list[dict[str, Any]], types: dict[str, 
 
 
 def negotiate(accept: str | None) -> str:
-    """JSON unless the caller asks for CSV or Parquet first."""
+    """JSON unless the caller asks for CSV, Parquet or GeoJSON first."""
     for part in (accept or "").split(","):
         kind = part.split(";")[0].strip().lower()
-        if kind in (CSV, PARQUET, JSON):
+        if kind in (CSV, PARQUET, JSON, GEOJSON):
             return kind
         if kind in ("application/parquet", "application/x-parquet"):
             return PARQUET

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.agreements import Agreement, Policies
+from hub.agreements import POLICE_INITIATED_CRIME_TYPES, Agreement, Policies
 from hub.contracts import (
     Problem,
     YamlDocument,
@@ -26,6 +26,7 @@ from hub.contracts import (
 )
 from hub.errors import ConfigurationError
 from hub.store import Layout, layout_for
+from hub.views.forecast.method import VICTIM_REPORTED
 from hub.views.spec import ViewSpec
 
 VIEWS_DIR = "views"
@@ -125,6 +126,8 @@ class _Checker:
         self._sources(agreement)
         if v.kind == "person":
             self._person()
+        elif v.kind == "forecast":
+            self._forecast(agreement)
         else:
             self._aggregate()
         names = v.column_names if (v.person or v.aggregate) else []
@@ -276,4 +279,80 @@ class _Checker:
                     ["aggregate", "measures", i, "source"],
                     f"no source `{measure.source}`",
                     "name a source's alias",
+                )
+
+    def _forecast(self, agreement: Agreement) -> None:
+        v, f = self.view, self.view.forecast
+        if f is None or v.person is not None or v.columns or v.aggregate is not None:
+            self.problem(
+                ["kind"],
+                "a forecast view needs `forecast`, no `person`/`columns`/`aggregate`",
+                "add it, or set another kind",
+            )
+            return
+        if v.purpose != agreement.purpose.id:
+            self.problem(
+                ["purpose"] if v.purpose else ["kind"],
+                f"a forecast's purpose must be its agreement's (`{agreement.purpose.id}`), "
+                f"not `{v.purpose}`",
+                f"set `purpose: {agreement.purpose.id}`, or forecast under an agreement made "
+                "for it",
+            )
+        if len(v.sources) != 1:
+            self.problem(["sources"], "a forecast reads one source", "keep one source")
+        if v.filters:
+            self.problem(["filters"], "a forecast takes no caller filters", "remove `filters`")
+        source = v.sources[0]
+        layout = self.layouts.get(source.alias)
+        if layout is None:
+            return
+        contract = self.policies.contracts[source.dataset]
+        personal = contract.personal_data or any(
+            c.role == "pseudonym" or c.source.is_identifier for c in layout.columns
+        )
+        if personal:
+            self.problem(
+                ["sources", 0, "dataset"],
+                f"`{source.dataset}` holds records about people: the hub forecasts places, "
+                "never people",
+                "forecast from a place-level source such as police-street-crime",
+            )
+            return
+        named = f.fields.model_dump(exclude_none=True)
+        for key, name in named.items():
+            self.field(source.alias, name, ["forecast", "fields", key])
+        types = list(f.crime_types) if f.crime_types is not None else list(VICTIM_REPORTED)
+        if f.crime_types is not None and f.fields.crime_type is None:
+            self.problem(
+                ["forecast", "crime_types"],
+                "crime types need the source's crime type field",
+                "add `forecast.fields.crime_type`",
+            )
+        assessed = set(agreement.dpia_forecast_crime_types)
+        for i, kind in enumerate(types):
+            if kind in VICTIM_REPORTED or kind in assessed:
+                continue
+            where = ["forecast", "crime_types", i]
+            if kind in POLICE_INITIATED_CRIME_TYPES:
+                self.problem(
+                    where,
+                    f"`{kind}` is police-initiated and agreement `{agreement.id}`'s DPIA "
+                    f"({agreement.dpia_reference}) does not list it for forecasting",
+                    "remove it, or assess it in the DPIA and add it to the agreement's "
+                    "`dpia_forecast_crime_types`",
+                )
+            else:
+                self.problem(
+                    where,
+                    f"`{kind}` is not a data.police.uk crime type",
+                    f"use victim-reported types: {', '.join(VICTIM_REPORTED)}",
+                )
+        for i, model in enumerate(f.models):
+            needs = {"last_n_months": "n", "ewma": "halflife", "kde": "bandwidth"}[model.model]
+            given = {k for k in ("n", "halflife", "bandwidth") if getattr(model, k) is not None}
+            if given != {needs}:
+                self.problem(
+                    ["forecast", "models", i],
+                    f"`{model.model}` takes `{needs}` only",
+                    f"write `{{model: {model.model}, {needs}: ...}}`",
                 )

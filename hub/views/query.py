@@ -61,6 +61,8 @@ class QueryRequest:
     columns: list[str] | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    budget_pct: float | None = None  # forecast views: the share of the area (1, 2 or 5)
+    model: str | None = None  # forecast views: the model wanted, e.g. "ewma(halflife=2)"
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,13 @@ def _refusal(
     policies: Policies,
     today: date | None,
     lifecycle: Lifecycle,
+    action: str | None = None,
 ):
+    action = action or ("forecast.run" if view.kind == "forecast" else "view.query")
     for dataset in dict.fromkeys(s.dataset for s in view.sources):
         decision = decide(
             identity,
-            "view.query",
+            action,
             Resource(kind="view", agreement_id=view.agreement, dataset=dataset),
             policies=policies,
             today=today,
@@ -121,10 +125,16 @@ def _refusal(
 
 
 def authorise(
-    *, identity: Identity, view: ViewSpec, policies: Policies, today: date | None = None
+    *,
+    identity: Identity,
+    view: ViewSpec,
+    policies: Policies,
+    today: date | None = None,
+    action: str | None = None,
 ) -> None:
-    """Raise Forbidden (and note why for the audit event) unless `identity` may query."""
-    refusal = _refusal(identity, view, policies, today, lifecycle_once())
+    """Raise Forbidden (and note why for the audit event) unless `identity` may query (or,
+    for forecast views, run or export: `action`)."""
+    refusal = _refusal(identity, view, policies, today, lifecycle_once(), action)
     if refusal is False:
         reason = (
             f"View `{view.id}` is for analysts of {', '.join(view.partners)}; "
@@ -157,7 +167,7 @@ def run_query(
     )
     authorise(identity=identity, view=view, policies=policies, today=today)
     agreement = policies.agreements[view.agreement]
-    _check_purpose(view, agreement, request)
+    check_purpose(view, agreement, request)
     columns = _columns(view, request)
     _check_filters(view, request.filters)
     if not 1 <= request.limit <= MAX_LIMIT:
@@ -178,7 +188,7 @@ def run_query(
     return result
 
 
-def _check_purpose(view: ViewSpec, agreement: Agreement, request: QueryRequest) -> None:
+def check_purpose(view: ViewSpec, agreement: Agreement, request: QueryRequest) -> None:
     if request.purpose != agreement.purpose.id:
         reason = (
             f"View `{view.id}` may be queried only for the purpose of agreement "
@@ -349,6 +359,16 @@ def _decode_offset(cursor: str) -> int:
 
 def column_types(view: ViewSpec, policies: Policies) -> dict[str, tuple[str, str]]:
     """column -> (type, description). Types: pseudonym, string, integer."""
+    if view.kind == "forecast":
+        return {
+            "rank": ("integer", "The zone's rank: 1 is where most crime is forecast."),
+            "forecast_count": (
+                "integer",
+                "Crimes forecast in the zone next month; null when under the minimum cell size.",
+            ),
+            "suppressed": ("string", "true when forecast_count is withheld."),
+            "h3_cells": ("string", "The zone's H3 cells."),
+        }
     if view.kind == "aggregate":
         agg = view.aggregate
         out = {d.name: ("string", d.description) for d in agg.dimensions}

@@ -9,6 +9,8 @@ person     one row per person: a population (union of sources, one person key), 
            sources linked to each person by equal pseudonyms, counts per source.
 aggregate  counts per group (e.g. LSOA and month) over one or more sources, protected with
            the agreement's min_cell_size by hub.views.disclosure_control.suppress.
+forecast   next month's hot-spot cells of one place-level source (hub.views.forecast): crime
+           types, cell unit, models, area budgets; its purpose must be the agreement's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 # to the day of the query, so that a view never needs editing to stay current.
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "within_last_months", "age_under"]
 CallerOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "in"]
+
+
+FORECAST_COLUMNS = ("rank", "forecast_count", "suppressed", "h3_cells")
 
 
 class Strict(BaseModel):
@@ -92,6 +97,38 @@ class Aggregate(Strict):
     total: Name | None = Field(default=None, description="A column with the sum of measures.")
 
 
+class ForecastModel(Strict):
+    """One model to back-test: `last_n_months` (n), `ewma` (halflife), `kde` (bandwidth)."""
+
+    model: Literal["last_n_months", "ewma", "kde"]
+    n: Annotated[int, Field(ge=1, le=24)] | None = None
+    halflife: Annotated[float, Field(gt=0, le=24)] | None = None
+    bandwidth: Literal["cv"] | Annotated[float, Field(gt=0, le=5000)] | None = None
+
+
+class ForecastFields(Strict):
+    """The source's fields: month (YYYY-MM...), the point, the crime type, the area."""
+
+    month: Name
+    latitude: Name
+    longitude: Name
+    crime_type: Name | None = None
+    area: Name | None = Field(default=None, description="For the disparity report (LSOA).")
+
+
+class Forecast(Strict):
+    fields: ForecastFields
+    crime_types: list[Text] | None = Field(
+        default=None, description="Default: the victim-reported types."
+    )
+    unit: Literal["h3:9", "h3:10"] = "h3:10"
+    models: Annotated[list[ForecastModel], Field(min_length=1)]
+    area_budget_pct: Annotated[
+        list[Literal[1, 2, 5]], Field(min_length=1)
+    ] = [1, 2, 5]  # fmt: skip
+    horizon_months: Literal[1] = 1
+
+
 class CallerFilter(Strict):
     column: Name
     ops: Annotated[list[CallerOp], Field(min_length=1)]
@@ -102,13 +139,15 @@ class ViewSpec(Strict):
     title: Text
     description: Text
     agreement: Slug
-    kind: Literal["person", "aggregate"]
+    kind: Literal["person", "aggregate", "forecast"]
+    purpose: Slug | None = Field(default=None, description="Forecasts: the agreement's purpose.")
     partners: Annotated[list[Slug], Field(min_length=1)]
     roles: Annotated[list[Literal["analyst"]], Field(min_length=1)]
     sources: Annotated[list[Source], Field(min_length=1)]
     person: Person | None = None
     columns: list[PersonColumn] = []
     aggregate: Aggregate | None = None
+    forecast: Forecast | None = None
     filters: list[CallerFilter] = Field(default=[], description="Filters callers may pass.")
 
     def source(self, alias: str) -> Source | None:
@@ -118,6 +157,8 @@ class ViewSpec(Strict):
     def column_names(self) -> list[str]:
         if self.kind == "person":
             return [c.name for c in self.columns]
+        if self.kind == "forecast":
+            return list(FORECAST_COLUMNS)
         assert self.aggregate is not None
         names = [d.name for d in self.aggregate.dimensions]
         names += [m.name for m in self.aggregate.measures]
