@@ -48,6 +48,7 @@ BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 18
 MAX_ORIGINS = 12
 MIN_TRAINING_MONTHS = 3
+MAX_CELLS = 250_000  # the study area's cells: about 3,700 km2 at H3 res 10
 CV_BANDWIDTHS_M = (50.0, 100.0, 200.0, 400.0, 800.0)
 _EARTH_M = 6_371_008.8
 # Victim-reported data.police.uk crime types: what a forecast reads unless the agreement's DPIA
@@ -138,6 +139,14 @@ def make_grid(events: Sequence[Event], resolution: int) -> Grid:
     lats = [e.latitude for e in events]
     lons = [e.longitude for e in events]
     bbox = (min(lons), min(lats), max(lons), max(lats))
+    width_km = (bbox[2] - bbox[0]) * 111.32 * math.cos(math.radians((bbox[1] + bbox[3]) / 2))
+    height_km = (bbox[3] - bbox[1]) * 110.57
+    estimate = width_km * height_km / h3.average_hexagon_area(resolution, unit="km^2")
+    if estimate > MAX_CELLS:
+        raise ValueError(
+            f"the study area would hold about {estimate:,.0f} cells (at most {MAX_CELLS:,}): "
+            "forecast one force area at a time, or use a coarser unit"
+        )
     box = h3.LatLngPoly(
         [(bbox[1], bbox[0]), (bbox[1], bbox[2]), (bbox[3], bbox[2]), (bbox[3], bbox[0])]
     )
@@ -450,11 +459,12 @@ def backtest(
             for b in budgets:
                 chosen = select(scores, cells_for_budget(size, b))
                 per.setdefault((model, b), []).append(metrics(chosen, actual, scores))
+    scored = origins or [history.counts.shape[0] - 1]  # no origins: the ceiling of the last month
     for b in budgets:
         k = cells_for_budget(size, b)
         evaluation.oracle_pai[b] = spread(
             metrics(select(history.counts[t].astype(float), k), history.counts[t]).pai
-            for t in origins
+            for t in scored
         )
     for (model, b), found in per.items():
         result = ModelResult(

@@ -342,3 +342,62 @@ def published(view: ViewSpec, policies: Policies, *, today: date | None = None) 
     out["disparity"] = answer.disparity
     out["data_cutoff"] = answer.forecast.data_cutoff
     return out
+
+
+EVALUATE_ACTION = "forecast.evaluate"
+EVALUATE_ACTOR = {"client": "hub-forecast-evaluate", "partner": None, "roles": []}
+
+
+def evaluate_stored(
+    view: ViewSpec,
+    policies: Policies,
+    *,
+    months: tuple[str | None, str | None] = (None, None),
+    today: date | None = None,
+) -> tuple[History, Evaluation]:
+    """`hub forecast evaluate --view V`: the back-test on the stored data, by the operator at
+    the hub's console, with its audit event (which months, which models, which served)."""
+    from hub.views.forecast.report import evaluate_events
+
+    today = today or clock.today()
+    events = load_events(view, policies, today=today)
+    types = crime_types_of(view) if view.forecast.fields.crime_type else None
+    resolution = int(view.forecast.unit.split(":")[1])
+    budgets = [float(b) for b in view.forecast.area_budget_pct]
+    outcome, reason = "allowed", ""
+    try:
+        history, evaluation = evaluate_events(
+            events,
+            resolution=resolution,
+            models=models_of(view),
+            budgets=budgets,
+            crime_types=types,
+            months=months,
+        )
+    except ValueError as exc:
+        outcome, reason = "failed", str(exc)
+        raise InvalidRequest(f"View `{view.id}`: {exc}.") from None
+    finally:
+        served = (
+            {f"{b:g}": evaluation.served(b)[0].label for b in budgets}
+            if outcome == "allowed"
+            else {}
+        )
+        audit.append(
+            None,
+            audit.NewEvent(
+                action=EVALUATE_ACTION,
+                resource=f"view:{view.id}",
+                outcome=outcome,
+                reason=reason,
+                actor=EVALUATE_ACTOR,
+                details={
+                    "view": view.id,
+                    "from": months[0],
+                    "to": months[1],
+                    "origins": evaluation.origins if outcome == "allowed" else [],
+                    "served": served,
+                },
+            ),
+        )
+    return history, evaluation
