@@ -128,3 +128,25 @@ def test_a_model_that_beats_the_baseline_is_served():
     assert result.accepted
     model, because = evaluation.served(budget)
     assert model == wanted and "beat" in because
+
+
+def test_zones_show_counts_at_or_over_the_minimum_and_suppress_the_rest():
+    from hub.views.forecast.zones import feature_collection, make_forecast
+
+    events, _, hot = _planted(base=0.3, hot_factor=30, seed=4)
+    history = make_history(events, make_grid(events, RES))
+    evaluation = backtest(history, [], [5])
+    forecast = make_forecast(history, evaluation, budget_pct=5, crime_types=["Burglary"])
+    body = feature_collection(forecast, min_cell_size=5)
+    first = body["features"][0]["properties"]
+    assert hot in first["h3_cells"] and first["forecast_count"] >= 5 and not first["suppressed"]
+    others = [f["properties"] for f in body["features"][1:]]
+    assert others and all(
+        (p["forecast_count"] is None) == p["suppressed"]
+        and (p["forecast_count"] is None or p["forecast_count"] >= 5)
+        for p in others
+    )
+    assert any(p["suppressed"] for p in others)
+    # Longitude first: the planted town is at 54.45 N, 0.90 E.
+    lon, lat = body["features"][0]["geometry"]["coordinates"][0][0]
+    assert abs(lon - 0.90) < 0.05 and abs(lat - 54.45) < 0.05

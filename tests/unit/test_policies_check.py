@@ -546,7 +546,7 @@ def test_cli_check_passes_on_the_shipped_set():
         cli, ["check", "--policies-dir", str(POLICIES), "--contracts-dir", str(CONTRACTS)]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 7 partners, 2 agreements, 8 contracts and 3 views")
+    assert result.output.startswith("OK: 7 partners, 2 agreements, 8 contracts and 4 views")
 
 
 def test_cli_check_lists_every_problem_one_per_line(tree):

@@ -24,7 +24,12 @@ def policies():
 
 def test_the_example_views_load(policies):
     views = load_views(POLICIES, policies)
-    assert set(views) == {"early-intervention-cohort", "crime-asb-hotspots", "violence-hotspots"}
+    assert set(views) == {
+        "early-intervention-cohort",
+        "crime-asb-hotspots",
+        "violence-hotspots",
+        "street-crime-forecast",
+    }
 
 
 def with_view(tmp_path, name: str, text: str):
