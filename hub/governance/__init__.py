@@ -32,6 +32,7 @@ from hub.governance.periods import LONDON, day_bounds, london, london_day
 from hub.governance.s62 import CSV_COLUMNS, S62Entry, s62_entries, to_csv
 from hub.governance.seen import LOOKUP_KINDS, SeenQuery, SeenResult, who_has_seen
 from hub.governance.transparency import (
+    published_forecasts,
     AgreementOut,
     CheckpointOut,
     MonthOut,
@@ -75,6 +76,7 @@ __all__ = [
     "london",
     "london_day",
     "monthly_counts",
+    "published_forecasts",
     "out_of_hours",
     "partner_name",
     "read_facts",

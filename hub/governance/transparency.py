@@ -1,5 +1,7 @@
 """What the public transparency page shows: the agreements in force, monthly counts of
-uploads, queries and refusals, and the latest signed checkpoint of the audit log.
+uploads, queries and refusals, the latest signed checkpoint of the audit log, and each
+forecast view's method, back-test figures and disparity report (Maximum Transparency by
+Default: no counts, no places).
 
 Nothing here names a person or an OAuth client: agreements name organisations, counts are
 totals over a month, and a checkpoint is a size, a root hash and a signature.
@@ -175,3 +177,22 @@ def latest_checkpoint(*, engine=None) -> CheckpointOut | None:
     if row is None:
         return None
     return CheckpointOut(row.size, row.root, row.note, as_utc(row.created_at))
+
+
+def published_forecasts(policies: Policies, *, today: date) -> list[dict]:
+    """Each forecast view of an agreement in force: method, crime types, each model's back-test
+    PAI and PEI* per budget beside the baseline's, what is served and why, and the disparity
+    report. A view whose figures cannot be made says so rather than stopping the page."""
+    from hub.views import forecast_views
+    from hub.views.forecast.run import published
+
+    out = []
+    in_force = {a.id for a in agreements_in_force(policies, today=today)}
+    for view in forecast_views():
+        if view.agreement not in in_force:
+            continue
+        try:
+            out.append(published(view, policies, today=today))
+        except ValueError as exc:  # e.g. a study area too large to grid
+            out.append({"id": view.id, "title": view.title, "error": str(exc)})
+    return out

@@ -26,6 +26,13 @@ from hub.views.query import (
 from hub.views.spec import ViewSpec
 
 
+def forecast_views() -> list[ViewSpec]:
+    """Every forecast view loaded (for the transparency page: not per identity)."""
+    from hub.views.query import state
+
+    return [v for v in state().views.values() if v.kind == "forecast"]
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     with app.app_context():
         policies = current_policies()
@@ -39,6 +46,7 @@ __all__ = [
     "ViewProblems",
     "ViewSpec",
     "check_views",
+    "forecast_views",
     "escape_cell",
     "get_view",
     "init_app",

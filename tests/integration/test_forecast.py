@@ -129,3 +129,18 @@ def test_a_forecast_is_run_only_for_the_agreements_purpose(app, client):
     assert events(app, "forecast.run")[-1].outcome == "allowed"
     bad = client.post(f"{FORECAST}/query", json=ask(budget_pct=3), headers=headers)
     assert bad.status_code == 400
+
+
+def test_the_method_accuracy_and_disparity_are_published_on_the_transparency_page(app, client):
+    publish_population(app, size=1000, agreements=(CRIME_AGREEMENT,))
+    page = client.get("/transparency")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    section = html[html.index('id="forecast-street-crime-forecast"') :]
+    section = section[: section.index("</section>")]
+    assert "kernel density" in section and "bootstrap" in section  # the method
+    types = section[section.index('class="crime-types">') :].split("</dd>")[0]
+    assert "Burglary" in types and "Drugs" not in types  # victim-reported only
+    assert 'data-model="last_n_months(n=3)"' in section and "PEI*" in section
+    assert 'class="disparity"' in section and "Share of patrol attention" in section
+    assert "not a prediction of offenders" in section
