@@ -32,13 +32,13 @@ from hub.governance.periods import LONDON, day_bounds, london, london_day
 from hub.governance.s62 import CSV_COLUMNS, S62Entry, s62_entries, to_csv
 from hub.governance.seen import LOOKUP_KINDS, SeenQuery, SeenResult, who_has_seen
 from hub.governance.transparency import (
-    published_forecasts,
     AgreementOut,
     CheckpointOut,
     MonthOut,
     agreements_in_force,
     latest_checkpoint,
     monthly_counts,
+    published_forecasts,
 )
 
 __all__ = [
