@@ -22,8 +22,10 @@ JUSTIFICATIONS = {
     "early-intervention-cohort": "Demo: young people to discuss at the early help panel",
     "crime-asb-hotspots": "Demo: where and when to plan patrols and joint tasking",
     "violence-hotspots": "Demo: where violence happens, for the serious violence duty",
+    "street-crime-forecast": "Demo: next months patrol zones for the tasking meeting",
     "person": "Demo: people to discuss at the panel",
     "aggregate": "Demo: where and when things happen",
+    "forecast": "Demo: where crime is likely next month, to plan patrols",
 }
 EXAMPLE_LIMIT = 5
 
@@ -97,7 +99,11 @@ def curl_example(base: str, guide: ViewGuide) -> list[str]:
 def render_views(base: str, guides: list[ViewGuide], outsiders: list[DemoClient]) -> str:
     lines = ["Views (analysts query them for the agreement's purpose, with a justification):"]
     for guide in guides:
-        kind = "one row per person" if guide.kind == "person" else "counts, small cells hidden"
+        kind = {
+            "person": "one row per person",
+            "forecast": "next month's patrol zones (JSON, or GeoJSON with "
+            "Accept: application/geo+json)",
+        }.get(guide.kind, "counts, small cells hidden")
         lines += [
             "",
             f"  {guide.title}: {kind}",

@@ -312,6 +312,13 @@ def try_views(hub: Hub, *, timed: bool) -> None:
         more = "+" if answer.get("next_cursor") else ""
         if guide.kind == "person":
             what = f"{len(rows):,}{more} young people"
+        elif guide.kind == "forecast":
+            meta = answer["forecast"]
+            what = (
+                f"{len(rows):,} patrol zones for {meta['valid_from'][:7]}, model "
+                f"{meta['model']} (back-test PAI {meta['pai_backtest']}, baseline "
+                f"{meta['baseline_pai_backtest']})"
+            )
         else:
             hidden = sum(1 for row in rows for value in row.values() if value is None)
             what = f"{len(rows):,}{more} rows of counts, {hidden:,} small counts suppressed"

@@ -256,6 +256,31 @@ def test_police_analyst_sees_the_hot_spots_on_a_map(page, demo_hub):
     assert all(s.startswith(demo_hub.url) for s in sources), sources
 
 
+def test_police_analyst_sees_next_months_patrol_zones_on_the_map(page, demo_hub):
+    _sign_in_with_demo_button(page, demo_hub, "northshire-police · analyst")
+    _open_view(page, "Street crime forecast (patrol zones)")
+    assert "never people" in page.inner_text("#view-kind")
+    assert page.is_hidden("#download-csv") and page.is_visible("#download-geojson")
+    _run(page, "Browser test: next month's patrol zones")
+    page.wait_for_selector("#map-panel:not([hidden]) path.forecast-zone")
+    headers, rows = _table(page)
+    assert headers == ["rank", "forecast_count", "suppressed", "h3_cells"]
+    assert [row[0] for row in rows] == [str(n) for n in range(1, len(rows) + 1)]
+    assert page.locator("path.forecast-zone").count() == len(rows)
+    for row in rows:  # a count is shown only at or over the minimum cell size
+        assert (row[1] == "suppressed") == (row[2] == "yes")
+        assert row[1] == "suppressed" or int(row[1]) >= 5
+    served = page.inner_text("#forecast-served")
+    assert served.startswith("Model served: ") and "baseline" in page.inner_text(
+        "#forecast-accuracy"
+    )
+    assert "10-15 minutes per visit, about every 2 hours" in page.inner_text("#forecast-patrol")
+    assert "not a prediction of offenders" in page.inner_text("#forecast-disclaimer")
+    page.locator("path.forecast-zone").first.click(force=True)
+    popup = page.wait_for_selector(".leaflet-popup-content")
+    assert "Zone 1" in popup.inner_text()
+
+
 def test_an_outsider_analyst_sees_no_views_and_why(page, demo_hub):
     _sign_in_with_demo_button(page, demo_hub, "westshire-council · analyst")
     explanation = page.wait_for_selector("#no-views:not([hidden])")

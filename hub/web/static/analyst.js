@@ -1,5 +1,6 @@
 // The analyst page: the views the caller may query, a query with the view's purpose and a
-// justification, the rows (and a map for aggregates per LSOA), downloads as CSV or Parquet.
+// justification, the rows (and a map for aggregates per LSOA, or a forecast's patrol zones),
+// downloads as CSV or Parquet (forecasts: GeoJSON zones).
 // It calls the API with this tab's access token like any API client: the hub decides and
 // audits every call (each page of rows and each download is a query of its own); this page
 // decides nothing. Data goes into the page as text (textContent), never as HTML.
@@ -9,6 +10,8 @@
   const root = $("analyst-page");
   const CSV = "text/csv";
   const PARQUET = "application/vnd.apache.parquet";
+  const GEOJSON = "application/geo+json";
+  const KINDS = { person: "person level", aggregate: "aggregate", forecast: "forecast" };
   const OPS = {
     eq: "equals", ne: "is not", lt: "less than", le: "at most", gt: "more than",
     ge: "at least", in: "is one of",
@@ -149,7 +152,7 @@
       const title = document.createElement("td");
       title.append(open);
       const kind = document.createElement("td");
-      kind.append(el("span", item.kind === "person" ? "person level" : "aggregate", "badge"));
+      kind.append(el("span", KINDS[item.kind] || item.kind, "badge"));
       row.append(title, kind, el("td", item.agreement, "mono"));
       const go = el("button", "Open", "secondary");
       go.type = "button";
@@ -189,9 +192,15 @@
     history.replaceState(null, "", `#${encodeURIComponent(id)}`);
     $("view-title").textContent = view.title;
     $("view-description").textContent = view.description;
-    $("view-kind").textContent = view.kind === "person"
-      ? "Person level: one row per person, named by a pseudonym"
-      : "Aggregate: counts per group, small counts suppressed";
+    $("view-kind").textContent = {
+      person: "Person level: one row per person, named by a pseudonym",
+      aggregate: "Aggregate: counts per group, small counts suppressed",
+      forecast: "Forecast: next month's patrol zones of places (never people), small counts suppressed",
+    }[view.kind] || view.kind;
+    const forecast = view.kind === "forecast";
+    $("download-csv").hidden = forecast;
+    $("download-parquet").hidden = forecast;
+    $("download-geojson").hidden = !forecast;
     $("view-agreement").textContent = view.agreement;
     const aggregate = view.min_cell_size !== null && view.min_cell_size !== undefined;
     $("view-cell-label").hidden = !aggregate;
@@ -299,8 +308,16 @@
     setBusy(true);
     try {
       const data = await (await api(queryPath(), { method: "POST", body })).json();
-      result = { body, columns: data.columns, rows: data.rows, next: data.next_cursor };
+      result = {
+        body, columns: data.columns, rows: data.rows, next: data.next_cursor || null,
+        forecast: data.forecast || null,
+      };
       await showResult(true);
+      if (view.kind === "forecast") {
+        // The zones for the map: an export of its own, recorded as such (forecast.export).
+        const zones = await (await api(queryPath(), { method: "POST", body, accept: GEOJSON })).json();
+        drawZones(zones);
+      }
     } catch (err) {
       $("result").hidden = true;
       handle(err, $("query-problem"));
@@ -333,8 +350,17 @@
     const td = document.createElement("td");
     const type = columnType(column);
     if (type === "integer") td.className = "num";
+    if (Array.isArray(value)) {
+      td.textContent = `${value.length} ${value.length === 1 ? "cell" : "cells"}`;
+      td.title = value.join(", ");
+      return td;
+    }
+    if (typeof value === "boolean") {
+      td.textContent = value ? "yes" : "no";
+      return td;
+    }
     if (value === null || value === undefined) {
-      if (view.kind === "aggregate") {
+      if (view.kind !== "person") {
         const mark = el("span", "suppressed", "suppressed");
         mark.title = suppressedNote();
         td.append(mark);
@@ -383,7 +409,7 @@
     const count = result.rows.length;
     let text = `${count} ${count === 1 ? "row" : "rows"}`;
     text += result.next ? " so far; there are more: use “Load more”." : ".";
-    if (view.kind === "aggregate") {
+    if (view.kind !== "person") {
       const hidden = result.rows.reduce(
         (n, row) => n + result.columns.filter((c) => row[c] === null).length, 0);
       if (hidden) text += ` ${hidden} ${hidden === 1 ? "cell is" : "cells are"} suppressed.`;
@@ -391,11 +417,79 @@
     $("row-count").textContent = text;
     $("load-more").hidden = !result.next;
     $("result").hidden = false;
+    $("forecast-panel").hidden = !result.forecast;
+    if (result.forecast) {
+      showForecast(result.forecast);
+      return; // the zones are drawn when their GeoJSON comes
+    }
+    $("zone-legend").hidden = true;
+    $("map-legend").hidden = false;
+    $("map-panel").querySelector(".map-controls").hidden = false;
     if (view.kind === "aggregate" && result.columns.includes(LSOA)) {
       await showMap(fresh);
     } else {
       $("map-panel").hidden = true;
     }
+  }
+
+  function showForecast(f) {
+    $("forecast-served").textContent = `Model served: ${f.model}, for ${f.valid_from} to ` +
+      `${f.valid_to} (data to ${f.data_cutoff}, ${f.cells_selected} of ${f.cells_in_area} cells, ` +
+      `${f.budget_pct}% of the area). ${f.served_because}`;
+    const pai = (v) => (v === null || v === undefined ? "not known" : v);
+    $("forecast-accuracy").textContent = `Back-test PAI ${pai(f.pai_backtest)}, beside the ` +
+      `baseline's ${pai(f.baseline_pai_backtest)}; PEI* ${pai(f.pei_backtest)} ` +
+      "(1 would be the best any forecast of that size could do).";
+    const p = f.patrol;
+    $("forecast-patrol").textContent = `Patrol: ${p.dwell_minutes_min}-${p.dwell_minutes_max} ` +
+      `minutes per visit, about every ${p.revisit_every_minutes / 60} hours, zones in a random order.`;
+    $("forecast-disclaimer").textContent = f.disclaimer;
+  }
+
+  function drawZones(geo) {
+    $("map-panel").hidden = false;
+    $("map-panel").querySelector(".map-controls").hidden = true;
+    $("map-legend").hidden = true;
+    $("zone-legend").hidden = false;
+    if (!map) {
+      map = L.map("map", { zoomSnap: 0.25, attributionControl: true });
+      map.attributionControl.setPrefix(false);
+      map.createPane("grid").style.zIndex = 350;
+      markers = L.layerGroup().addTo(map);
+    }
+    markers.clearLayers();
+    const count = geo.features.length;
+    const layer = L.geoJSON(geo, {
+      style: (feature) => {
+        const p = feature.properties;
+        const share = count > 1 ? 1 - (p.rank - 1) / (count - 1) : 1;
+        return {
+          color: "#7a2a05", weight: 2, dashArray: p.suppressed ? "3 3" : null,
+          fillColor: p.suppressed ? "#ffffff" : colour(share), fillOpacity: 0.7,
+          className: `forecast-zone${p.suppressed ? " zone-suppressed" : ""}`,
+        };
+      },
+      onEachFeature: (feature, zone) => {
+        const p = feature.properties;
+        const box = el("div", undefined, "zone-popup");
+        const figure = p.suppressed ? "forecast count suppressed" : `${p.forecast_count} crimes forecast`;
+        box.append(el("strong", `Zone ${p.rank}`), el("div", figure),
+          el("div", `${p.h3_cells.length} H3 cells`), el("div", `${p.valid_from} to ${p.valid_to}`));
+        zone.bindPopup(box);
+        zone.bindTooltip(`Zone ${p.rank}: ${p.suppressed ? "suppressed" : p.forecast_count}`);
+      },
+    });
+    markers.addLayer(layer);
+    if (count) {
+      const bounds = layer.getBounds();
+      if (gridLines) map.removeLayer(gridLines);
+      gridLines = grid(bounds).addTo(map);
+      map.invalidateSize();
+      map.fitBounds(bounds.pad(0.3));
+    }
+    const hidden = geo.features.filter((f) => f.properties.suppressed).length;
+    $("zone-note").textContent = `${count} ${count === 1 ? "zone" : "zones"}` +
+      (hidden ? `, ${hidden} with the count suppressed.` : ".");
   }
 
   async function lsoaPoints(codes) {
@@ -600,7 +694,7 @@
     $("query-problem").hidden = true;
     $("download-note").hidden = true;
     const body = queryBody();
-    const accept = kind === "csv" ? CSV : PARQUET;
+    const accept = { csv: CSV, parquet: PARQUET, geojson: GEOJSON }[kind];
     setBusy(true);
     try {
       const answer = await api(queryPath(), { method: "POST", body, accept });
@@ -627,6 +721,7 @@
   $("load-more").addEventListener("click", loadMore);
   $("download-csv").addEventListener("click", () => download("csv"));
   $("download-parquet").addEventListener("click", () => download("parquet"));
+  $("download-geojson").addEventListener("click", () => download("geojson"));
   $("map-month").addEventListener("change", () => drawMap(false));
   $("map-measure").addEventListener("change", () => drawMap(false));
 
