@@ -71,6 +71,8 @@ RESOURCES = {
     "dataset.upload": Resource(kind="dataset", agreement_id=EARLY, dataset="school-attendance"),
     "upload.read": Resource(kind="upload", agreement_id=EARLY, dataset="school-attendance"),
     "view.query": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
+    "forecast.run": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
+    "forecast.export": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
     "agreement.approve": Resource(kind="agreement", agreement_id=EARLY),
     "agreement.suspend": Resource(kind="agreement", agreement_id=EARLY),
     "agreement.resume": Resource(kind="agreement", agreement_id=EARLY),
@@ -126,6 +128,10 @@ for _action in ("agreement.approve", "agreement.suspend", "agreement.resume"):
     TABLE[("ig_officer", _action)] = ("+party-ig-officer", "not-a-party")
     TABLE[("analyst", _action)] = ("role-not-allowed", "not-a-party")
     TABLE[("uploader", _action)] = ("role-not-allowed", "not-a-party")
+# A forecast's run and its export are decided as a query of its view.
+for _action in ("forecast.run", "forecast.export"):
+    for _role in PARTY:
+        TABLE[(_role, _action)] = TABLE[(_role, "view.query")]
 assert set(TABLE) == {(role, action) for role in PARTY for action in ACTIONS}
 
 ROWS = [
