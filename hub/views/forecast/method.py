@@ -164,17 +164,50 @@ def make_grid(events: Sequence[Event], resolution: int) -> Grid:
 
 @dataclass
 class History:
-    """Events per month per cell, and where they were, for the months held."""
+    """Events per month per cell, and where they were, for the months held. Locations are
+    kept as the distinct points (data.police.uk snaps crimes to a few map points) with their
+    count per month, so that a kernel density is a matrix product."""
 
     grid: Grid
     first_month: int  # month index of row 0
     counts: np.ndarray  # T x K
-    points: list[np.ndarray]  # per month: M x 2 metres
-    cell_of_event: list[np.ndarray]  # per month: the cell index of each event
+    points: np.ndarray  # U x 2 metres: the distinct event locations
+    point_counts: np.ndarray  # T x U: events per month at each
+    _kernels: dict = field(default_factory=dict, repr=False)
 
     @property
     def months(self) -> list[str]:
         return [month_name(self.first_month + t) for t in range(self.counts.shape[0])]
+
+    def density(self, h: float, weights: np.ndarray, *, at_points: bool = False) -> np.ndarray:
+        """Gaussian kernel density (per m2) at the cell centres (or at the points) of events
+        at the points with `weights`."""
+        total = float(weights.sum())
+        if total <= 0:
+            return np.zeros(len(self.points) if at_points else self.grid.size)
+        key = (h, at_points)
+        kernel = self._kernels.get(key)
+        at = self.points if at_points else self.grid.centres
+        if kernel is None and len(at) * len(self.points) <= KERNEL_CACHE_ENTRIES:
+            kernel = self._kernels[key] = _kernel(at, self.points, h)
+        if kernel is not None:
+            out = kernel @ weights
+        else:  # too large to keep: in chunks of the cells
+            out = np.concatenate(
+                [
+                    _kernel(at[i : i + 2048], self.points, h) @ weights
+                    for i in range(0, len(at), 2048)
+                ]
+            )
+        return out / (2 * math.pi * h * h * total)
+
+
+KERNEL_CACHE_ENTRIES = 20_000_000  # 160 MB of float64 at most per bandwidth
+
+
+def _kernel(at: np.ndarray, where: np.ndarray, h: float) -> np.ndarray:
+    d2 = (at * at).sum(axis=1)[:, None] + (where * where).sum(axis=1)[None, :] - 2.0 * at @ where.T
+    return np.exp(-np.maximum(d2, 0.0) / (2 * h * h))
 
 
 def make_history(events: Sequence[Event], grid: Grid) -> History:
@@ -182,24 +215,19 @@ def make_history(events: Sequence[Event], grid: Grid) -> History:
     last = max(month_index(e.month) for e in events)
     t_count = last - first + 1
     counts = np.zeros((t_count, grid.size), dtype=np.int64)
-    by_month: list[list[Event]] = [[] for _ in range(t_count)]
-    for e in events:
-        by_month[month_index(e.month) - first].append(e)
-    points, cells = [], []
-    for t, month_events in enumerate(by_month):
-        idx = np.array(
-            [
-                grid.index[h3.latlng_to_cell(e.latitude, e.longitude, grid.resolution)]
-                for e in month_events
-            ],
-            dtype=np.int64,
-        )
-        np.add.at(counts[t], idx, 1)
-        lat = np.array([e.latitude for e in month_events], dtype=float)
-        lon = np.array([e.longitude for e in month_events], dtype=float)
-        points.append(grid.project(lat, lon) if len(month_events) else np.empty((0, 2)))
-        cells.append(idx)
-    return History(grid, first, counts, points, cells)
+    rows = np.array([month_index(e.month) - first for e in events], dtype=np.int64)
+    cells = np.array(
+        [grid.index[h3.latlng_to_cell(e.latitude, e.longitude, grid.resolution)] for e in events],
+        dtype=np.int64,
+    )
+    np.add.at(counts, (rows, cells), 1)
+    lat = np.array([e.latitude for e in events], dtype=float)
+    lon = np.array([e.longitude for e in events], dtype=float)
+    projected = np.round(grid.project(lat, lon), 1)
+    points, which = np.unique(projected, axis=0, return_inverse=True)
+    point_counts = np.zeros((t_count, len(points)), dtype=np.int64)
+    np.add.at(point_counts, (rows, which.reshape(-1)), 1)
+    return History(grid, first, counts, points, point_counts)
 
 
 # ---- models ----------------------------------------------------------------------------
@@ -221,47 +249,26 @@ def score(model: ModelSpec, history: History, upto: int) -> np.ndarray:
     if model.name == "kde":
         bandwidth = model.param("bandwidth")
         h = choose_bandwidth(history, upto) if bandwidth == "cv" else float(bandwidth)
-        density = _kde(history.grid.centres, history.points[:upto], h)
+        weights = history.point_counts[:upto].sum(axis=0).astype(float)
+        density = history.density(h, weights)
         total = past.sum(axis=1).mean()
         return density * (total / density.sum()) if density.sum() > 0 else density
     raise ValueError(f"unknown model {model.name}")
 
 
-def _stack(points: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Unique locations and how many events each holds (data.police.uk snaps to map points)."""
-    stacked = [p for p in points if len(p)]
-    if not stacked:
-        return np.empty((0, 2)), np.empty(0)
-    unique, weights = np.unique(np.round(np.vstack(stacked), 1), axis=0, return_counts=True)
-    return unique, weights.astype(float)
-
-
-def _kernel_sum(at: np.ndarray, where: np.ndarray, weights: np.ndarray, h: float) -> np.ndarray:
-    out = np.zeros(len(at))
-    for start in range(0, len(at), 2048):
-        chunk = at[start : start + 2048]
-        d2 = ((chunk[:, None, :] - where[None, :, :]) ** 2).sum(axis=2)
-        out[start : start + 2048] = (np.exp(-d2 / (2 * h * h)) * weights).sum(axis=1)
-    return out
-
-
-def _kde(at: np.ndarray, points: Sequence[np.ndarray], h: float) -> np.ndarray:
-    where, weights = _stack(points)
-    if not len(where):
-        return np.zeros(len(at))
-    return _kernel_sum(at, where, weights, h) / (2 * math.pi * h * h * weights.sum())
-
-
 def choose_bandwidth(history: History, upto: int) -> float:
     """Likelihood cross-validation: fit on months before the last training month, score the
     log-likelihood of that month's events; the bandwidth that scores best."""
-    if upto < 2 or not len(history.points[upto - 1]):
+    if upto < 2:
         return 200.0
-    held = history.points[upto - 1]
+    held = history.point_counts[upto - 1].astype(float)
+    fitted = history.point_counts[: upto - 1].sum(axis=0).astype(float)
+    if held.sum() == 0 or fitted.sum() == 0:
+        return 200.0
     best, best_ll = 200.0, -math.inf
     for h in CV_BANDWIDTHS_M:
-        density = _kde(held, history.points[: upto - 1], h)
-        ll = float(np.log(density + 1e-12).sum())
+        density = history.density(h, fitted, at_points=True)
+        ll = float((held * np.log(density + 1e-12)).sum())
         if ll > best_ll:
             best, best_ll = h, ll
     return best
