@@ -144,3 +144,13 @@ def test_the_method_accuracy_and_disparity_are_published_on_the_transparency_pag
     assert 'data-model="last_n_months(n=3)"' in section and "PEI*" in section
     assert 'class="disparity"' in section and "Share of patrol attention" in section
     assert "not a prediction of offenders" in section
+
+    # The operator's back-test of the stored source, with its audit event.
+    from hub.cli.forecast import cli
+
+    result = app.test_cli_runner().invoke(cli, ["evaluate", "--view", "street-crime-forecast"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("months ") and "last_n_months(n=3)" in result.output
+    (evaluated,) = events(app, "forecast.evaluate")
+    assert evaluated.outcome == "allowed" and evaluated.details["view"] == "street-crime-forecast"
+    assert set(evaluated.details["served"]) == {"1", "2", "5"}
