@@ -195,7 +195,14 @@ def test_demo_uploads_the_feeds_and_the_views_answer_as_printed(demo_env, demos)
     assert {"lsoa_code", "month", "crimes", "asb_reports"} <= set(hotspots.json()["columns"])
 
     # The printed examples work as they are, pasted into a shell.
-    for view in ("early-intervention-cohort", "crime-asb-hotspots", "violence-hotspots"):
+    assert "patrol zones for" in demo.output  # the forecast view answered in the story
+    views = (
+        "early-intervention-cohort",
+        "crime-asb-hotspots",
+        "violence-hotspots",
+        "street-crime-forecast",
+    )
+    for view in views:
         script = printed_example(demo.output, view)
         pasted = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],

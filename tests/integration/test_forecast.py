@@ -54,12 +54,19 @@ def test_patrol_zones_are_valid_geojson_inside_the_study_area(app, client):
     parsed = geojson.loads(answer.get_data(as_text=True))
     assert parsed.is_valid, parsed.errors()
     assert body["type"] == "FeatureCollection" and "crs" not in body
-    min_lon, min_lat, max_lon, max_lat = body["bbox"]
+    min_lon, min_lat, max_lon, max_lat = body["forecast"]["study_area_bbox"]
     # Northshire sits at about 54.45 N, 0.90 E: longitude first, or these fail.
     assert 0.5 < min_lon < max_lon < 1.3 and 54.0 < min_lat < max_lat < 55.0
     pad = 0.002  # a cell reaches past the centre that put it in the study area
     features = body["features"]
     assert features
+    west, south, east, north = body["bbox"]  # RFC 7946: it holds every geometry
+    assert all(
+        west <= lon <= east and south <= lat <= north
+        for f in features
+        for ring in _rings(f["geometry"])
+        for lon, lat in ring
+    )
     assert [f["properties"]["rank"] for f in features] == list(range(1, len(features) + 1))
     for feature in features:
         for ring in _rings(feature["geometry"]):

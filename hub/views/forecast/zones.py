@@ -215,12 +215,20 @@ def feature_collection(
         }
         for zone in forecast.zones
     ]
-    return {
-        "type": "FeatureCollection",
-        "bbox": [round(v, 7) for v in forecast.bbox],
-        "features": features,
-        "forecast": {**summary(forecast), **(extra or {})},
-    }
+    body: dict[str, Any] = {"type": "FeatureCollection"}
+    if features:  # RFC 7946 5: the bbox holds every geometry
+        points = [point for f in features for ring in _rings(f["geometry"]) for point in ring]
+        lons, lats = [p[0] for p in points], [p[1] for p in points]
+        body["bbox"] = [min(lons), min(lats), max(lons), max(lats)]
+    body["features"] = features
+    body["forecast"] = {**summary(forecast), **(extra or {})}
+    return body
+
+
+def _rings(geometry: dict[str, Any]) -> list:
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    return [ring for polygon in geometry["coordinates"] for ring in polygon]
 
 
 def summary(forecast: Forecast) -> dict[str, Any]:
@@ -237,6 +245,7 @@ def summary(forecast: Forecast) -> dict[str, Any]:
         "crime_types": forecast.crime_types,
         "unit": f"h3:{forecast.resolution}",
         "cells_in_area": forecast.cells_in_area,
+        "study_area_bbox": [round(v, 7) for v in forecast.bbox],
         "cells_selected": len(forecast.selected),
         "pai_backtest": _round(forecast.pai_backtest),
         "baseline_pai_backtest": _round(forecast.baseline_pai_backtest),
