@@ -200,6 +200,11 @@ def _forecast(identity, view, body: QueryBody, policies):
         raise InvalidRequest(
             "A forecast view answers application/json or application/geo+json (patrol zones)."
         )
+    if body.filters or body.cursor:
+        audit.note(action="forecast.run")
+        raise InvalidRequest(
+            "A forecast view takes no filters and no cursor: give `budget_pct` and `model`."
+        )
     answer = run_forecast(
         identity=identity,
         view=view,

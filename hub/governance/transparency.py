@@ -18,6 +18,7 @@ from hub import agreements as agreements_package
 from hub import db
 from hub.agreements import Agreement, Policies
 from hub.db.models import AuditCheckpoint, AuditEvent
+from hub.errors import HubError
 from hub.governance.describe import basis_text, partner_name
 from hub.governance.periods import add_months, as_utc, last_months, london_midnight
 
@@ -193,6 +194,6 @@ def published_forecasts(policies: Policies, *, today: date) -> list[dict]:
             continue
         try:
             out.append(published(view, policies, today=today))
-        except ValueError as exc:  # e.g. a study area too large to grid
-            out.append({"id": view.id, "title": view.title, "error": str(exc)})
+        except HubError as exc:  # e.g. a study area too large to grid
+            out.append({"id": view.id, "title": view.title, "error": exc.detail})
     return out

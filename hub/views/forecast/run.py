@@ -39,6 +39,7 @@ from hub.views.forecast.method import (
 from hub.views.forecast.method import (
     select as select_cells,
 )
+from hub.views.forecast.report import evaluate_events
 from hub.views.forecast.zones import (
     DISCLAIMER,
     PATROL,
@@ -186,7 +187,10 @@ def evaluate_view(
         history, evaluation = hit[1]
         return history, evaluation, events
     resolution = int(view.forecast.unit.split(":")[1])
-    history = make_history(typed, make_grid(typed, resolution))
+    try:
+        history = make_history(typed, make_grid(typed, resolution))
+    except ValueError as exc:  # a study area too large to grid
+        raise InvalidRequest(f"View `{view.id}`: {exc}.") from None
     evaluation = backtest(
         history, models_of(view), [float(b) for b in view.forecast.area_budget_pct]
     )
@@ -357,14 +361,12 @@ def evaluate_stored(
 ) -> tuple[History, Evaluation]:
     """`hub forecast evaluate --view V`: the back-test on the stored data, by the operator at
     the hub's console, with its audit event (which months, which models, which served)."""
-    from hub.views.forecast.report import evaluate_events
-
     today = today or clock.today()
     events = load_events(view, policies, today=today)
     types = crime_types_of(view) if view.forecast.fields.crime_type else None
     resolution = int(view.forecast.unit.split(":")[1])
     budgets = [float(b) for b in view.forecast.area_budget_pct]
-    outcome, reason = "allowed", ""
+    details: dict[str, Any] = {"view": view.id, "from": months[0], "to": months[1]}
     try:
         history, evaluation = evaluate_events(
             events,
@@ -375,29 +377,22 @@ def evaluate_stored(
             months=months,
         )
     except ValueError as exc:
-        outcome, reason = "failed", str(exc)
+        _evaluated(view, "failed", str(exc), details)
         raise InvalidRequest(f"View `{view.id}`: {exc}.") from None
-    finally:
-        served = (
-            {f"{b:g}": evaluation.served(b)[0].label for b in budgets}
-            if outcome == "allowed"
-            else {}
-        )
-        audit.append(
-            None,
-            audit.NewEvent(
-                action=EVALUATE_ACTION,
-                resource=f"view:{view.id}",
-                outcome=outcome,
-                reason=reason,
-                actor=EVALUATE_ACTOR,
-                details={
-                    "view": view.id,
-                    "from": months[0],
-                    "to": months[1],
-                    "origins": evaluation.origins if outcome == "allowed" else [],
-                    "served": served,
-                },
-            ),
-        )
+    served = {f"{b:g}": evaluation.served(b)[0].label for b in budgets}
+    _evaluated(view, "allowed", "", {**details, "origins": evaluation.origins, "served": served})
     return history, evaluation
+
+
+def _evaluated(view: ViewSpec, outcome: str, reason: str, details: dict[str, Any]) -> None:
+    audit.append(
+        None,
+        audit.NewEvent(
+            action=EVALUATE_ACTION,
+            resource=f"view:{view.id}",
+            outcome=outcome,
+            reason=reason,
+            actor=EVALUATE_ACTOR,
+            details=details,
+        ),
+    )
