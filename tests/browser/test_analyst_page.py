@@ -131,7 +131,7 @@ def test_council_analyst_runs_the_cohort_and_downloads_it(page, demo_hub, tmp_pa
     page.wait_for_url(f"{demo_hub.url}/")
     page.wait_for_selector(".view-open")
     listed = page.eval_on_selector_all(".view-open", "els => els.map(e => e.dataset.viewId)")
-    assert set(listed) == {COHORT, HOTSPOTS, "violence-hotspots"}
+    assert set(listed) == {COHORT, HOTSPOTS, "violence-hotspots", "street-crime-forecast"}
 
     _open_view(page, "Early intervention cohort")
     assert page.input_value("#purpose") == "safeguarding-early-help"
