@@ -304,6 +304,9 @@ def try_views(hub: Hub, *, timed: bool) -> None:
             continue
         client = guide.clients[0]
         r = hub.call("POST", f"/api/v1/views/{guide.id}/query", client, json=guide.query_body(1000))
+        if guide.kind == "forecast" and r.status_code == 404:
+            say(f"  {guide.id:<26} no data to forecast from yet: {problem(r)}")
+            continue
         if r.status_code != 200:
             say(f"  {guide.id}: refused or failed for {describe(client)}: {problem(r)}")
             continue
