@@ -9,6 +9,7 @@ published through the real pipeline."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -37,6 +38,7 @@ from tests.integration.corrections_support import (
     query,
     upn_pseudonym,
 )
+from tests.integration.governance_support import sign_in
 from tests.integration.ingest_support import dataset_table, events, process, reading, uploader
 
 
@@ -216,21 +218,30 @@ def test_a_correction_reaches_exactly_those_who_saw_it_and_the_webhook_is_redeli
     assert corrected.details["counts"]["rectify"] == 1
     assert key not in json.dumps(corrected.details)
 
-    # Thirty days on, both notices are overdue; the police acknowledge theirs.
+    # Thirty days on, both notices are overdue on the IG console; the police acknowledge
+    # theirs, and it leaves the console.
     advance(31 * 24 * 3600)
-    with app.app_context():
-        due = {
-            d.recipient: len(d.overdue) for d in notify.overdue_by_recipient(agreement_ids=[EARLY])
-        }
-    assert due == {COUNCIL: 1, POLICE: 1}
+    console = app.test_client()
+    sign_in(console, app, partner=SCHOOL)
+    page = console.get("/console/notifications")
+    assert page.status_code == 200, page.text
+    assert overdue_on(page.text) == {COUNCIL: 1, POLICE: 1}
+    assert "sent to 2, 0 acknowledged" in page.text
     acked = client.post(
         f"{police_item['url']}/ack", json={"action": "rectified"}, headers=police.headers
     )
     assert acked.status_code == 200, acked.get_json()
     assert acked.get_json()["ack_action"] == "rectified"
-    with app.app_context():
-        due = {
-            d.recipient: len(d.overdue) for d in notify.overdue_by_recipient(agreement_ids=[EARLY])
-        }
-    assert due == {COUNCIL: 1}
-    assert len(events(app, "notification.acknowledged")) == 1
+    page = console.get("/console/notifications")
+    assert overdue_on(page.text) == {COUNCIL: 1}
+    assert "sent to 2, 1 acknowledged" in page.text
+    (ack_event,) = events(app, "notification.acknowledged")
+    assert ack_event.actor_partner == POLICE and ack_event.details["action"] == "rectified"
+
+
+def overdue_on(html: str) -> dict[str, int]:
+    """recipient -> overdue count, as the console's table shows it."""
+    found = re.findall(
+        r'data-recipient="([^"]+)">.*?data-testid="overdue">(\d+)<', html, flags=re.S
+    )
+    return {recipient: int(n) for recipient, n in found}
