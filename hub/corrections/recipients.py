@@ -73,8 +73,8 @@ def people_of_row(
                 continue
             for alias in person.population:
                 population = view.source(alias)
-                table: Table = table_of(population.dataset)
-                if not all(f in table.c for f in (*group, person.key)):
+                table: Table | None = table_of(population.dataset)
+                if table is None or not all(f in table.c for f in (*group, person.key)):
                     continue
                 found = connection.execute(
                     select(table.c[person.key])

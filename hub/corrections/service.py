@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Connection, Table, and_, select, update
+from sqlalchemy import Connection, MetaData, Table, and_, inspect, select, update
 
 from hub import audit, clock, db
 from hub.agreements import Agreement, Resource, current_policies, decide, enforce
@@ -44,7 +44,9 @@ from hub.store import (
     ROW,
     UPLOAD_ID,
     ErasedRow,
+    build_table,
     dataset_tables,
+    layout_for,
     loader_for,
     row_keyed_tables,
 )
@@ -408,10 +410,21 @@ def _erase(connection, agreement: Agreement, dataset: str, layout, upload_id, ro
     return set(gone)
 
 
+def _peek(connection, agreement: Agreement, dataset: str):
+    """(layout, table) of a dataset table of `agreement`, if it exists; read through the
+    caller's connection. (dataset_tables().get would create a missing table on another
+    connection, which on SQLite waits for this transaction's write lock.)"""
+    layout = layout_for(agreement, current_policies().contracts[dataset])
+    if not inspect(connection).has_table(layout.table_name):
+        return None, None
+    return layout, build_table(layout, MetaData())
+
+
 def _still_held(connection, agreement: Agreement, pseudonym: str) -> bool:
-    policies = current_policies()
     for ds in sorted({share.dataset for share in agreement.datasets}):
-        layout, table = dataset_tables().get(agreement, policies.contracts[ds])
+        layout, table = _peek(connection, agreement, ds)
+        if table is None:
+            continue
         for column in layout.columns:
             if column.role != "pseudonym":
                 continue
@@ -442,11 +455,8 @@ def _tell(
     new: dict | None = None,
 ) -> None:
     """Add what each recipient must be told of one row's change to `told`."""
-    policies = current_policies()
-    tables = dataset_tables()
-
-    def table_of(ds: str) -> Table:
-        return tables.get(agreement, policies.contracts[ds])[1]
+    def table_of(ds: str) -> Table | None:
+        return _peek(connection, agreement, ds)[1]
 
     since = _aware(upload.finished_at) if upload.finished_at else None
     today = clock.today()

@@ -8,15 +8,20 @@ from __future__ import annotations
 import shutil
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from hub import clock
+import pytest
+import standardwebhooks.webhooks as swh
+from sqlalchemy import select
+
+from hub import clock, db
 from hub.pseudonymise import Keyring, pseudonym
 from hub.settings import PROJECT_ROOT
+from tests.conftest import make_settings
 from tests.helpers import bearer, token_for
 
-from .ingest_support import Pupil, pupils, to_csv
+from .ingest_support import Pupil, dataset_table, process, pupils, reading, to_csv, uploader
 
 EARLY = "early-intervention-young-people"
 EXCLUSIONS = "school-exclusions"
@@ -216,3 +221,58 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, test_keys):
+    return make_settings(
+        tmp_path, database_url, test_keys, policies_dir=policies_with_test_views(tmp_path)
+    )
+
+
+@pytest.fixture
+def hub_clock_for_receivers(monkeypatch):
+    """The webhook receiver checks timestamps against the hub's (pinned) clock."""
+
+    class HubDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock.now().astimezone(tz) if tz else clock.now()
+
+    monkeypatch.setattr(swh, "datetime", HubDatetime)
+
+
+@pytest.fixture
+def published(app):
+    feed = exclusions_feed()
+    upload = process(app, uploader(SCHOOL), EARLY, EXCLUSIONS, feed.csv())
+    assert upload.status == "published", upload.cause
+    return feed, upload
+
+
+def stored_rows(app) -> list[dict]:
+    with reading(db.get_engine(app)) as connection:
+        table = dataset_table(connection, EARLY, EXCLUSIONS)
+        return [dict(r._mapping) for r in connection.execute(select(table))]
+
+
+def row_of(app, upn_key: str) -> dict:
+    found = [r for r in stored_rows(app) if r["upn"] == upn_key]
+    assert len(found) == 1
+    return found[0]
+
+
+def people(answer) -> set[str]:
+    return {r["person"] for r in answer.get_json()["rows"]}
+
+
+def feed_of(client, who) -> list[dict]:
+    answer = client.get("/api/v1/notifications", headers=who.headers)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["items"]
+
+
+def corrections_body(rows: list[list[str]], header=HEADER) -> str:
+    lines = [",".join(["_op", "_upload_id", "_row", *header])]
+    lines += [",".join(r) for r in rows]
+    return "\n".join(lines) + "\n"

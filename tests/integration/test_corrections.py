@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 
 import pytest
 import standardwebhooks.webhooks as swh
 from sqlalchemy import select
 
-from hub import clock, db, notify
+from hub import db, notify
 from hub.db.models import Notification, WebhookDelivery
-from tests.conftest import make_settings
 from tests.helpers import bearer, token_for
-from tests.integration.corrections_support import (
+from tests.integration.corrections_support import (  # noqa: F401 - fixtures
     COUNCIL,
     EARLY,
     EXCLUSIONS,
@@ -33,72 +31,28 @@ from tests.integration.corrections_support import (
     advance,
     analyst,
     correct,
+    corrections_body,
     exclusions_feed,
+    feed_of,
+    hub_clock_for_receivers,
+    people,
     policies_with_test_views,
+    published,
     query,
+    row_of,
+    settings,
+    stored_rows,
     upn_pseudonym,
 )
 from tests.integration.governance_support import sign_in
-from tests.integration.ingest_support import dataset_table, events, process, reading, uploader
-
-
-@pytest.fixture
-def settings(tmp_path, database_url, test_keys):
-    return make_settings(
-        tmp_path, database_url, test_keys, policies_dir=policies_with_test_views(tmp_path)
-    )
-
-
-@pytest.fixture
-def hub_clock_for_receivers(monkeypatch):
-    """The webhook receiver checks timestamps against the hub's (pinned) clock."""
-
-    class HubDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return clock.now().astimezone(tz) if tz else clock.now()
-
-    monkeypatch.setattr(swh, "datetime", HubDatetime)
-
-
-@pytest.fixture
-def published(app):
-    feed = exclusions_feed()
-    upload = process(app, uploader(SCHOOL), EARLY, EXCLUSIONS, feed.csv())
-    assert upload.status == "published", upload.cause
-    return feed, upload
-
-
-def stored_rows(app) -> list[dict]:
-    with reading(db.get_engine(app)) as connection:
-        table = dataset_table(connection, EARLY, EXCLUSIONS)
-        return [dict(r._mapping) for r in connection.execute(select(table))]
-
-
-def row_of(app, upn_key: str) -> dict:
-    found = [r for r in stored_rows(app) if r["upn"] == upn_key]
-    assert len(found) == 1
-    return found[0]
-
-
-def people(answer) -> set[str]:
-    return {r["person"] for r in answer.get_json()["rows"]}
-
-
-def feed_of(client, who) -> list[dict]:
-    answer = client.get("/api/v1/notifications", headers=who.headers)
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["items"]
-
-
-def corrections_body(rows: list[list[str]], header=HEADER) -> str:
-    lines = [",".join(["_op", "_upload_id", "_row", *header])]
-    lines += [",".join(r) for r in rows]
-    return "\n".join(lines) + "\n"
+from tests.integration.ingest_support import events
 
 
 def test_a_correction_reaches_exactly_those_who_saw_it_and_the_webhook_is_redelivered(
-    app, client, published, hub_clock_for_receivers
+    app,
+    client,
+    published,  # noqa: F811 - the fixture
+    hub_clock_for_receivers,  # noqa: F811 - the fixture
 ):
     feed, upload = published
     pupil = feed.pupils[0]  # suspended in October
