@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from sqlalchemy import MetaData, select
 
-from hub import db
+from hub import clock, db, governance
+from hub.agreements import current_policies
 from hub.db.models import Notification
 from tests.helpers import bearer, token_for
 from tests.integration.corrections_support import (  # noqa: F401 - fixtures
     COUNCIL,
+    EARLY,
     HEADER,
     MONTHS_VIEW,
     PEOPLE_VIEW,
@@ -105,6 +108,17 @@ def test_erasure_leaves_no_value_of_the_row_anywhere_and_tells_who_saw_it(
     (event,) = events(app, "dataset.corrected")
     assert event.details["s62"] == ["erasure"]
     assert not any(v in str(event.details) + event.reason for v in values)
+    # And the s.62 report shows it as an erasure, with the recipients told.
+    with app.app_context():
+        entries = governance.s62_entries(
+            partner=SCHOOL,
+            since=clock.now() - timedelta(days=1),
+            until=clock.now() + timedelta(days=1),
+            policies=current_policies(),
+            view_agreement=lambda view: EARLY,
+        )
+    (entry,) = [e for e in entries if e.category == "erasure"]
+    assert entry.recipients == (COUNCIL, POLICE) and entry.lawful_basis == "uk-gdpr-art17"
 
 
 def test_a_restricted_row_is_kept_but_shown_by_no_view(
