@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import MetaData, select
 
-from hub import clock, db, governance
+from hub import clock, db, governance, notify
 from hub.agreements import current_policies
-from hub.db.models import Notification
+from hub.db.models import Notification, WebhookEndpoint
 from tests.helpers import bearer, token_for
 from tests.integration.corrections_support import (  # noqa: F401 - fixtures
     COUNCIL,
@@ -22,6 +22,7 @@ from tests.integration.corrections_support import (  # noqa: F401 - fixtures
     PEOPLE_VIEW,
     POLICE,
     SCHOOL,
+    Receiver,
     analyst,
     correct,
     corrections_body,
@@ -34,7 +35,7 @@ from tests.integration.corrections_support import (  # noqa: F401 - fixtures
     stored_rows,
     upn_pseudonym,
 )
-from tests.integration.ingest_support import events, reading
+from tests.integration.ingest_support import events, process, reading, to_csv, uploader
 
 
 def database_text(app) -> str:
@@ -219,3 +220,77 @@ def test_a_bad_corrections_file_changes_nothing_and_quotes_no_value(
     assert notices(app) == [] and events(app, "dataset.corrected") == []
     refused = [e for e in events(app, "dataset.correct") if e.outcome != "allowed"]
     assert len(refused) == 4
+
+
+def test_replacing_an_upload_tells_only_of_the_rows_that_changed(
+    app,
+    client,
+    published,  # noqa: F811 - the fixture
+):
+    feed, upload = published
+    council = analyst(client, app, COUNCIL)
+    query(client, council, PEOPLE_VIEW)
+    changed = list(feed.rows[3])
+    changed[HEADER.index("reason")] = "BU"
+    rows = [*feed.rows[:3], changed, *feed.rows[4:]]
+    replacement = process(
+        app,
+        uploader(SCHOOL),
+        EARLY,
+        "school-exclusions",
+        to_csv(HEADER, rows),
+        replaces=upload.id,
+    )
+    assert replacement.status == "published", replacement.cause
+    (notice,) = notices(app)
+    assert (notice.recipient_partner, notice.type, notice.subject_count) == (
+        COUNCIL,
+        "record.rectified",
+        1,
+    )
+    (event,) = events(app, "dataset.corrected")
+    assert event.details["kind"] == "replace" and event.details["counts"] == {"replace": 1}
+
+
+def test_a_410_disables_the_endpoint_and_private_targets_are_refused(
+    app,
+    client,
+    published,  # noqa: F811 - the fixture
+):
+    feed, upload = published
+    ig = bearer(token_for(client, app, partner=COUNCIL, roles=["ig_officer"]))
+    for url in ("http://10.1.2.3/hook", "https://10.0.0.7/hook", "ftp://127.0.0.1/x"):
+        refused = client.post("/api/v1/webhooks", json={"url": url}, headers=ig)
+        assert refused.status_code == 400, (url, refused.get_json())
+        assert refused.get_json()["code"] == "webhook_url_refused"
+    assert (
+        client.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:1/x"},
+            headers=bearer(token_for(client, app, partner=COUNCIL, roles=["analyst"])),
+        ).status_code
+        == 403
+    )
+    with Receiver(answers=[410]) as receiver:
+        made = client.post("/api/v1/webhooks", json={"url": receiver.url}, headers=ig)
+        assert made.status_code == 201, made.get_json()
+        council = analyst(client, app, COUNCIL)
+        query(client, council, PEOPLE_VIEW)
+        key = upn_pseudonym(app, feed.pupils[4].upn)
+        row = row_of(app, key)["_row"]
+        answer = correct(
+            client,
+            school(client, app),
+            corrections_body([["restrict", upload.id, str(row)] + [""] * len(HEADER)]),
+            reason="Accuracy contested.",
+            legal_ground="uk-gdpr-art18",
+        )
+        assert answer.status_code == 201
+        with app.app_context():
+            assert notify.deliver_due()["failed"] == 1
+        assert len(receiver.received) == 1
+    with app.app_context(), db.read_only() as session:
+        endpoint = session.execute(select(WebhookEndpoint)).scalar_one()
+    assert endpoint.disabled_at is not None and "410" in endpoint.disabled_reason
+    (failed,) = events(app, "notification.delivery_failed")
+    assert failed.details["last_status"] == 410
