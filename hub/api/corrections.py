@@ -12,7 +12,7 @@ from flask import g, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from hub import auth, corrections
+from hub import agreements, audit, auth, corrections
 from hub.api.uploads import DatasetPath
 from hub.corrections.parse import MAX_BYTES
 from hub.errors import ValidationFailed
@@ -67,6 +67,10 @@ class CorrectionResult(BaseModel):
 )
 def correct(path: DatasetPath, query: CorrectionQuery):
     """Apply a corrections file to rows of your published uploads, in one transaction."""
+    resource = agreements.Resource(
+        kind="dataset", agreement_id=path.agreement, dataset=path.dataset
+    )
+    audit.note(action="dataset.correct", resource=resource.label)
     identity = auth.current_identity()
     if (request.content_length or 0) > MAX_BYTES:
         raise ValidationFailed(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import auth, notify
+from hub import audit, auth, notify
 
 api = APIBlueprint(
     "notifications",
@@ -129,6 +129,7 @@ def _notice(n) -> NoticeOut:
 @api.get("/notifications", responses={200: FeedOut})
 def feed(query: FeedQuery):
     """Your organisation's notices, oldest first (the source of truth; webhooks only nudge)."""
+    audit.note(action="notification.read", resource="notifications")
     identity = auth.current_identity()
     items, next_cursor = notify.list_notifications(
         identity=identity, after=query.after, limit=query.limit, unacked=query.unacknowledged
@@ -141,6 +142,7 @@ def feed(query: FeedQuery):
 @api.get("/notifications/<id>", responses={200: NoticeDetail})
 def read_notice(path: NotificationPath):
     """A notice with its subjects: whom (as your queries showed them) or which cells."""
+    audit.note(action="notification.read", resource=f"notification:{path.id}")
     identity = auth.current_identity()
     notice, subjects = notify.get_notification(identity=identity, notification_id=path.id)
     out = NoticeDetail(
@@ -165,6 +167,7 @@ def read_notice(path: NotificationPath):
 @api.post("/notifications/<id>/ack", responses={200: NoticeOut})
 def ack(path: NotificationPath, body: AckBody):
     """Say what your organisation did with its copies (UK GDPR Art. 19: recipients act too)."""
+    audit.note(action="notification.ack", resource=f"notification:{path.id}")
     identity = auth.current_identity()
     notice = notify.ack_notification(
         identity=identity, notification_id=path.id, action=body.action, note=body.note
@@ -176,6 +179,7 @@ def ack(path: NotificationPath, body: AckBody):
 def register_webhook(body: WebhookBody):
     """Register where nudges go (IG officers of a recipient). Payloads are thin: type and the
     notice's id and URL; fetch the notice through the API."""
+    audit.note(action="webhook.register", resource="webhooks")
     identity = auth.current_identity()
     endpoint, secret = notify.register_endpoint(identity=identity, url=body.url, events=body.events)
     out = WebhookOut(id=endpoint.id, url=endpoint.url, events=list(endpoint.events), secret=secret)
