@@ -18,6 +18,7 @@ from hub import (
     auth,
     clock,
     contracts,
+    corrections,
     db,
     ingest,
     reference,
@@ -87,6 +88,9 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     store.init_app(app)
     ingest.init_app(app, settings)
     views.init_app(app, settings)  # after agreements: views are checked against them
+    # After store and ingest: withdrawals and replacements tell recipients too, and an
+    # erasure clears the notices' subjects.
+    corrections.init_app(app)
     reference.init_app(app, settings)  # the LSOA points the map draws
 
     for blueprint in api.blueprints():

@@ -9,7 +9,7 @@ import sys
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from hub import audit, db
+from hub import audit, db, notify
 from hub.ingest import ingest_stopping, start_background, stop_ingest
 from hub.retention import start_retention_schedule, stop_retention_schedule
 
@@ -56,6 +56,7 @@ class HubServer(BaseApplication):
         stop_ingest(self.application)
         stop_retention_schedule(self.application)
         audit.stop_background(self.application)
+        notify.stop_background(self.application)
         db.get_engine(self.application).dispose()
         if self._quitting:
             # A quick shutdown (Ctrl-C) exits 0 anyway. Tearing the interpreter down takes
@@ -89,6 +90,8 @@ class HubServer(BaseApplication):
         start_retention_schedule(self.application)
         # And its audit checkpoints, so that a quiet log is still signed (HUB_CHECKPOINT_*).
         audit.start_background(self.application)
+        # And its webhook deliveries (HUB_WEBHOOK_INTERVAL_SECONDS; claimed one by one).
+        notify.start_background(self.application)
         return self.application
 
 

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # Worker threads in the server process when no HUB_REDIS_URL is set.
     ingest_threads: int = Field(default=2, ge=1, le=32)
     # How often each serving process runs the retention job (hub/retention); 0 turns it off.
+    # Webhooks to recipients (hub/notify): targets in private address ranges are refused
+    # (SSRF) unless this is set; loopback http:// is allowed in demo mode only.
+    webhook_allow_private: bool = False
+    # How often each serving process looks for webhook deliveries that are due (0: never).
+    webhook_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
 
     @model_validator(mode="after")

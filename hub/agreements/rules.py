@@ -17,6 +17,8 @@ policies and in audit events.
 | audit.read      | admin; IG officer of a party                                            |
 | client.manage   | admin                                                                   |
 | dataset.upload  | uploader of the dataset's provider, while the agreement is `active`     |
+| dataset.correct | uploader of the dataset's provider, whatever the agreement's status     |
+|                 | (rectification and erasure must stay possible after it ends)            |
 | upload.read     | uploader of the dataset's provider; IG officer of a party               |
 | view.query      | analyst of a recipient, while the agreement is `active`                 |
 | forecast.run    | as view.query: a forecast view's run and its patrol-zone export         |
@@ -53,6 +55,7 @@ Action = Literal[
     "audit.read",
     "client.manage",
     "dataset.upload",
+    "dataset.correct",
     "upload.read",
     "view.query",
     "forecast.run",
@@ -373,6 +376,28 @@ def _upload(c: _Context) -> Decision:
     )
 
 
+def _correct(c: _Context) -> Decision:
+    """Rectify, erase or restrict rows: the provider's uploaders, in force or not (as for a
+    withdrawal: UK GDPR Art. 16-18 and DPA 2018 s.46-47 do not end with the agreement)."""
+    found = _agreement(c)
+    if isinstance(found, Decision):
+        return found
+    if not c.has("uploader"):
+        return _wrong_role(c, "Correcting a dataset", "the uploader role")
+    dataset = c.resource.dataset
+    if not dataset or not found.shares(dataset=dataset, provider=c.partner):
+        return _deny(
+            "not-the-provider",
+            f"Agreement `{found.id}` does not have `{c.partner}` provide `{dataset}`: only its "
+            "provider corrects a dataset.",
+        )
+    return Decision(
+        True,
+        f"`{c.partner}` corrects `{dataset}`, which it provides under `{found.id}`.",
+        "provider-uploader",
+    )
+
+
 def _read_upload(c: _Context) -> Decision:
     found = _agreement(c)
     if isinstance(found, Decision):
@@ -449,6 +474,7 @@ _RULES: dict[str, Callable[[_Context], Decision]] = {
     "audit.read": _read_audit,
     "client.manage": _manage_clients,
     "dataset.upload": _upload,
+    "dataset.correct": _correct,
     "upload.read": _read_upload,
     "view.query": _query_view,
     "forecast.run": _query_view,

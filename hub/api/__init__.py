@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint
 
-from hub.api import agreements, audit, auth, contracts, health, reference, uploads, views
+from hub.api import (
+    agreements,
+    audit,
+    auth,
+    contracts,
+    corrections,
+    health,
+    notifications,
+    reference,
+    uploads,
+    views,
+)
 
 
 def blueprints() -> list[APIBlueprint]:
@@ -19,7 +30,9 @@ def blueprints() -> list[APIBlueprint]:
         contracts.api,
         audit.api,
         uploads.api,
+        corrections.api,
         views.api,
+        notifications.api,
         health.api,
         reference.api,
     ]

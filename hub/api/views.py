@@ -11,7 +11,7 @@ from flask import Response, g, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import audit, auth, clock
+from hub import audit, auth, clock, notify
 from hub.agreements import current_policies
 from hub.errors import InvalidRequest
 from hub.views import export
@@ -71,6 +71,20 @@ class ViewOut(ViewSummary):
     )
 
 
+class CorrectedOut(BaseModel):
+    id: str = Field(description="The notice's id: GET /api/v1/notifications/{id}.")
+    type: str
+    created_at: str
+
+
+class ViewWithCorrections(ViewOut):
+    corrected_since_seen: list[CorrectedOut] = Field(
+        default=[],
+        description="Notices to your organisation that earlier answers of this view were "
+        "corrected since you last ran it (the analyst page shows a banner).",
+    )
+
+
 class ViewList(BaseModel):
     items: list[ViewSummary]
 
@@ -120,7 +134,7 @@ def list_views():
     return ViewList(items=items).model_dump(mode="json")
 
 
-@api.get("/views/<id>", responses={200: ViewOut})
+@api.get("/views/<id>", responses={200: ViewWithCorrections})
 def read_view(path: ViewPath):
     """A view's columns (types, descriptions), agreement, purpose and cell rule."""
     audit.note(action="view.read", resource=f"view:{path.id}")
@@ -130,7 +144,12 @@ def read_view(path: ViewPath):
     authorise(identity=identity, view=view, policies=policies, today=clock.today())
     agreement = policies.agreements[view.agreement]
     types = column_types(view, policies)
-    return ViewOut(
+    corrected = [
+        CorrectedOut(id=n.id, type=n.type, created_at=notify.iso(n.created_at))
+        for n in notify.views_corrected_since(identity=identity, view_id=view.id)
+    ]
+    return ViewWithCorrections(
+        corrected_since_seen=corrected,
         id=view.id,
         title=view.title,
         kind=view.kind,
@@ -172,6 +191,8 @@ def query_view(path: ViewPath, body: QueryBody):
         policies=policies,
         request_id=g.request_id,
     )
+    # The analyst has seen a fresh answer: the corrections banner starts from now.
+    notify.mark_view_seen(identity=identity, view_id=view.id)
     kind = export.negotiate(request.headers.get("Accept"))
     headers = {"X-Result-SHA256": result.sha256, "Cache-Control": "no-store"}
     if result.next_cursor:

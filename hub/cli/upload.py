@@ -26,8 +26,23 @@ from hub.client import (
 @click.command("upload")
 @click.option("--agreement", required=True, help="The agreement id, e.g. crime-asb-hotspots.")
 @click.option("--dataset", required=True, help="The dataset id, e.g. police-street-crime.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--replaces", default=None, help="The id of an upload this one replaces.")
+@click.option(
+    "--corrections",
+    "corrections",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Send a corrections file instead (rectify, erase, restrict rows; docs/corrections.md).",
+)
+@click.option("--reason", default=None, help="With --corrections: why (no identifier).")
+@click.option(
+    "--legal-ground",
+    default=None,
+    help="With --corrections: e.g. uk-gdpr-art16, uk-gdpr-art17, uk-gdpr-art18, dpa2018-s46.",
+)
 @click.option(
     "--url", envvar="HUB_URL", default=DEFAULT_URL, show_default=True, help="The hub (HUB_URL)."
 )
@@ -43,14 +58,21 @@ from hub.client import (
 def upload_cli(
     agreement: str,
     dataset: str,
-    file: Path,
+    file: Path | None,
     replaces: str | None,
+    corrections: Path | None,
+    reason: str | None,
+    legal_ground: str | None,
     url: str,
     idempotency_key: str | None,
     wait_seconds: float,
 ) -> None:
     """Send FILE (CSV, NDJSON or Parquet) for a dataset under an agreement, wait for the
     hub to process it and print the report.
+
+    With --corrections FILE (and --reason, --legal-ground) it sends a corrections file
+    instead: rows of published uploads rectified, erased or restricted in one transaction,
+    and every recipient that was shown them told.
 
     The client's credentials come from HUB_CLIENT_ID and HUB_CLIENT_SECRET.
     """
@@ -59,6 +81,15 @@ def upload_cli(
     if not client_id or not secret:
         _refuse("set HUB_CLIENT_ID and HUB_CLIENT_SECRET to the uploader client's credentials")
     sender = Sender(url=url, client_id=client_id, client_secret=secret)
+    if corrections is not None:
+        if file is not None or replaces:
+            _refuse("--corrections sends only the corrections file: leave out FILE and --replaces")
+        if not reason or not legal_ground:
+            _refuse("--corrections needs --reason and --legal-ground")
+        _correct(sender, agreement, dataset, corrections, reason, legal_ground)
+        return
+    if file is None:
+        _refuse("name the FILE to send (or --corrections FILE)")
     try:
         with sender.session() as session:
             token = sender.token(session)
@@ -76,6 +107,28 @@ def upload_cli(
         _refuse(failed.message)
     click.echo(render(upload))
     sys.exit(outcome_code(upload))
+
+
+def _correct(sender, agreement, dataset, path, reason, legal_ground) -> None:
+    try:
+        with sender.session() as session:
+            token = sender.token(session)
+            done = sender.correct(
+                session,
+                token,
+                agreement=agreement,
+                dataset=dataset,
+                path=path,
+                reason=reason,
+                legal_ground=legal_ground,
+            )
+    except SendFailed as failed:
+        _refuse(failed.message)
+    counts = ", ".join(f"{op} {n}" for op, n in done["counts"].items() if n) or "nothing"
+    click.echo(f"Correction {done['correction_id']}: {counts}.")
+    told = ", ".join(done["recipients"]) or "nobody (no recipient was shown these rows)"
+    click.echo(f"Recipients told ({done['notices']}): {told}.")
+    sys.exit(0)
 
 
 def _send(sender, session, token, agreement, dataset, file, replaces, idempotency_key):

@@ -91,6 +91,32 @@ class Sender:
             )
         return response.status_code, response.json()
 
+    def correct(
+        self,
+        session: requests.Session,
+        token: str,
+        *,
+        agreement: str,
+        dataset: str,
+        path: Path,
+        reason: str,
+        legal_ground: str,
+    ) -> dict[str, Any]:
+        """Send a corrections file (rectify / erase / restrict rows); the hub's answer."""
+        media_type = (
+            "application/x-ndjson" if path.suffix.lower() in (".ndjson", ".jsonl") else "text/csv"
+        )
+        with open(path, "rb") as handle:
+            response = self._call(
+                session,
+                "POST",
+                f"/api/v1/agreements/{agreement}/datasets/{dataset}/corrections",
+                data=handle.read(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": media_type},
+                params={"reason": reason, "legal_ground": legal_ground},
+            )
+        return response.json()
+
     def status(self, session: requests.Session, token: str, location: str) -> dict[str, Any]:
         response = self._call(
             session, "GET", location, headers={"Authorization": f"Bearer {token}"}
@@ -163,6 +189,12 @@ def _problem(response: requests.Response) -> SendFailed:
     for item in body.get("errors") or []:
         if isinstance(item, dict):
             message += f"\n  {item.get('location')}: {item.get('message')}"
+    for item in body.get("problems") or []:  # a corrections file: line, column, check
+        if isinstance(item, dict):
+            message += (
+                f"\n  line {item.get('line')}, {item.get('column')} ({item.get('check')}): "
+                f"{item.get('message')}"
+            )
     return SendFailed(message, status=response.status_code, code=code)
 
 

@@ -233,3 +233,120 @@ class ViewDisclosure(SQLModel, table=True):
     linkage_domain: str = Field(max_length=100)
     pseudonym: str = Field(max_length=64)
     disclosed_at: datetime = Field(default_factory=clock.now)
+
+
+# -- corrections and the notices they owe (hub/corrections, hub/notify) ----------------------
+
+
+class Correction(SQLModel, table=True):
+    """One correction batch a provider made (rows rectified, erased, restricted; or a whole
+    upload withdrawn or replaced), with its reason and legal ground. Counts only: never a
+    value of a row."""
+
+    __tablename__ = "corrections"
+
+    id: str = Field(primary_key=True, max_length=36)
+    agreement_id: str = Field(index=True, max_length=100)
+    dataset: str = Field(max_length=100)
+    partner_id: str = Field(max_length=64)
+    client_id: str = Field(max_length=64)
+    request_id: str = Field(default="", max_length=64)
+    kind: str = Field(default="rows", max_length=16)  # rows | withdraw | replace
+    upload_id: str | None = Field(default=None, max_length=36)  # withdraw / replace
+    reason: str = Field(max_length=1000)
+    legal_ground: str = Field(max_length=200)
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # (upload id, row) of every row it touched, with its op: row numbers, never values.
+    rows: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=clock.now)
+
+
+class Notification(SQLModel, table=True):
+    """A notice to one recipient organisation that data disclosed to it was corrected: one
+    per recipient per correction (UK GDPR Art. 19, DPA 2018 s.48). The feed of a recipient is
+    its notifications in `seq` order; the subjects say whom and what."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("correction_id", "recipient_partner", name="uq_notifications_once"),
+        Index("ix_notifications_feed", "recipient_partner", "seq"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    # The feed's cursor: increasing in creation order (keyset paging).
+    seq: int = Field(sa_type=BigInteger, index=True)
+    recipient_partner: str = Field(max_length=64)
+    type: str = Field(max_length=32)  # record.rectified|record.erased|record.restricted|...
+    agreement_id: str = Field(max_length=100)
+    dataset: str = Field(max_length=100)
+    correction_id: str = Field(foreign_key="corrections.id", index=True, max_length=36)
+    views: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject_count: int = 0
+    created_at: datetime = Field(default_factory=clock.now)
+    acked_at: datetime | None = None
+    ack_action: str | None = Field(default=None, max_length=32)
+    ack_by: str | None = Field(default=None, max_length=64)
+    ack_note: str | None = Field(default=None, max_length=1000)
+
+
+class NotificationSubject(SQLModel, table=True):
+    """Whom or what a notice is about, as the recipient was shown it: a person's pseudonym
+    (for an erasure only a keyed match token, so that no erased value stays) with the request
+    ids of the recipient's own queries that showed it; or aggregate cells that changed."""
+
+    __tablename__ = "notification_subjects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: str = Field(foreign_key="notifications.id", index=True, max_length=36)
+    kind: str = Field(max_length=16)  # person | cells
+    view_id: str = Field(max_length=100)
+    change: str = Field(max_length=16)  # rectified | erased | restricted | counts_changed
+    linkage_domain: str | None = Field(default=None, max_length=100)
+    pseudonym: str | None = Field(default=None, max_length=64)
+    match_token: str | None = Field(default=None, max_length=64)
+    cells: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    request_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a recipient wants a nudge when a notice is made (Standard Webhooks). The signing
+    secret is derived from the hub's key and the endpoint id, never stored."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(primary_key=True, max_length=36)
+    partner_id: str = Field(index=True, max_length=64)
+    url: str = Field(max_length=2000)
+    events: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=clock.now)
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = Field(default=None, max_length=500)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One notice to one endpoint, and its attempts (Standard Webhooks retry schedule)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)  # the webhook-id (msg id)
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", index=True, max_length=36)
+    notification_id: str = Field(foreign_key="notifications.id", index=True, max_length=36)
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=clock.now)
+    delivered_at: datetime | None = None
+
+
+class ViewSeen(SQLModel, table=True):
+    """When an analyst (client) last saw a view's page: the banner shows notices since."""
+
+    __tablename__ = "view_seen"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    view_id: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = Field(default_factory=clock.now)

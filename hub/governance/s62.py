@@ -10,6 +10,9 @@ it. In the hub those are two kinds of audit event:
   justification and case reference, and how many rows were returned.
 - a published upload (`upload.published`): the provider disclosed a dataset to the
   recipients the agreement names for it, under the provider's lawful basis.
+- a correction (`dataset.corrected`, hub.corrections): rows rectified or restricted are an
+  *alteration*, rows erased (or an upload withdrawn) an *erasure*, with the reason, the legal
+  ground, the counts and the recipients that were told; never a value.
 
 Only allowed queries are consultations; refused ones disclosed nothing (the audit trail and
 the flags page show them).
@@ -34,8 +37,11 @@ from hub.views import escape_cell
 
 QUERY = "view.query"
 PUBLISHED = "upload.published"
+CORRECTED = "dataset.corrected"
 CONSULTATION = "consultation and disclosure"
 DISCLOSURE = "disclosure"
+ALTERATION = "alteration"
+ERASURE = "erasure"
 _BATCH = 2000
 
 # view id -> its agreement id, or None for a view this hub no longer has.
@@ -71,7 +77,7 @@ def _events(since: datetime, until: datetime, *, engine=None) -> Iterator[AuditE
                 session.execute(
                     select(AuditEvent)
                     .where(
-                        AuditEvent.action.in_((QUERY, PUBLISHED)),
+                        AuditEvent.action.in_((QUERY, PUBLISHED, CORRECTED)),
                         AuditEvent.outcome == "allowed",
                         AuditEvent.time >= since,
                         AuditEvent.time < until,
@@ -148,6 +154,33 @@ def _upload_entry(event: AuditEvent, policies: Policies, agreement_id: str) -> S
     )
 
 
+def _correction_entry(event: AuditEvent, policies: Policies, agreement_id: str) -> S62Entry:
+    details = event.details or {}
+    kinds = details.get("s62") or []
+    counts = details.get("counts") or {}
+    rows = (
+        sum(v for v in counts.values() if isinstance(v, int)) if isinstance(counts, dict) else None
+    )
+    return S62Entry(
+        time=as_utc(event.time),
+        category=" and ".join(k for k in (ALTERATION, ERASURE) if k in kinds) or ALTERATION,
+        audit_index=event.index,
+        request_id=event.request_id,
+        client=event.actor_client,
+        partner=event.actor_partner,
+        agreement=agreement_id,
+        view=None,
+        dataset=_text(details.get("dataset")) or None,
+        upload_id=_text(details.get("upload_id")) or None,
+        purpose="",
+        lawful_basis=_text(details.get("legal_ground")),
+        justification=event.reason,
+        case_reference=_text(details.get("correction")),
+        rows=rows,
+        recipients=tuple(details.get("recipients") or ()),
+    )
+
+
 def s62_entries(
     *,
     partner: str,
@@ -171,7 +204,8 @@ def s62_entries(
         else:
             agreement_id = _text(details.get("agreement"))
             if agreement_id in mine:
-                entries.append(_upload_entry(event, policies, agreement_id))
+                make = _correction_entry if event.action == CORRECTED else _upload_entry
+                entries.append(make(event, policies, agreement_id))
     return entries
 
 

@@ -33,10 +33,13 @@ from .service import (
     withdraw_upload,
 )
 from .spool import SpooledFile, spool
-from .state import init_app
+from .state import init_app, keyring, on_rows_removed
+from .transform import ChunkResult, ChunkTransformer
 
 __all__ = [
     "CSV",
+    "ChunkResult",
+    "ChunkTransformer",
     "DEFAULT_CHUNK_SIZE",
     "NDJSON",
     "PARQUET",
@@ -55,6 +58,8 @@ __all__ = [
     "enqueue",
     "get_upload",
     "init_app",
+    "keyring",
+    "on_rows_removed",
     "list_uploads",
     "map_header",
     "normalise_column_name",

@@ -356,6 +356,12 @@ class _Run:
                     "(withdrawn or replaced meanwhile)"
                 ]
             )
+        # Replacing published rows is a correction: recipients of the changed rows are told.
+        from hub.ingest.state import rows_removed
+
+        rows_removed(
+            session, old, kind="replace", actor=lc.actor_of(self.upload), replacement=self.upload
+        )
         delete_rows(session, old)
         old.status = lc.REPLACED
         old.replaced_by = self.upload_id

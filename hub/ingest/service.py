@@ -417,6 +417,11 @@ def withdraw_upload(*, identity: Identity, upload_id: str) -> Upload:
                 f"Upload {upload_id} is `{upload.status}`: it has no rows to withdraw.",
                 code="upload_not_withdrawable",
             )
+        if upload.status == lc.PUBLISHED:
+            # Withdrawing published rows is a correction: their recipients are told.
+            from hub.ingest.state import rows_removed
+
+            rows_removed(session, upload, kind="withdraw", actor=identity)
         deleted = delete_rows(session, upload)
         now = clock.now()
         was = upload.status

@@ -25,6 +25,9 @@ class IngestState:
     # chunk, so that stopping takes seconds and the next start processes them again.
     stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called in the transaction that removes a published upload's rows (withdraw, replace),
+    # before they go: hub.corrections tells the recipients (`on_rows_removed`).
+    removal_listeners: list = field(default_factory=list)
 
 
 def init_app(app: Flask, settings=None) -> IngestState:
@@ -47,3 +50,23 @@ def state(app: Flask | None = None) -> IngestState:
             )
             app.extensions[EXTENSION] = found
     return found
+
+
+def keyring(app: Flask | None = None) -> Keyring:
+    """The keyring the pipeline pseudonymises with (corrections re-pseudonymise with it)."""
+    return state(app).keyring
+
+
+def on_rows_removed(listener, app: Flask | None = None) -> None:
+    """Have `listener(session, upload, *, kind, actor, replacement)` called in the transaction
+    that withdraws (`kind="withdraw"`) or replaces (`"replace"`, with the `replacement`
+    upload) a published upload, before its rows are deleted."""
+    found = state(app)
+    with found.lock:
+        if listener not in found.removal_listeners:
+            found.removal_listeners.append(listener)
+
+
+def rows_removed(session, upload, *, kind: str, actor, replacement=None) -> None:
+    for listener in list(state().removal_listeners):
+        listener(session, upload, kind=kind, actor=actor, replacement=replacement)

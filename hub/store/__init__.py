@@ -3,10 +3,12 @@ that fill them, and the row deletes that empty them.
 
 One table per (agreement, dataset), SQLAlchemy Core (hub/store/tables.py); rows are loaded
 by `PostgresLoader` (COPY) or `SqliteLoader` (executemany) and are visible only while their
-upload is `published`. `dataset_tables()` is the app's one table cache: ingest, views,
-governance and the pages share it.
+upload is `published` (and the row not restricted). `dataset_tables()` is the app's one
+table cache: ingest, views, governance and the pages share it. `row_keyed_tables()` is the
+registry of the tables an erasure must clear (hub/store/erasure.py).
 """
 
+from hub.store.erasure import ErasedRow, Eraser, RowKeyedTables, row_keyed_tables
 from hub.store.loaders import Loader, PostgresLoader, SqliteLoader, loader_for
 from hub.store.rows import delete_rows
 from hub.store.state import dataset_tables, init_app
@@ -14,6 +16,7 @@ from hub.store.tables import (
     EXPIRES_AT,
     KEY_PREFIX,
     PSEUDONYM_LENGTH,
+    RESTRICTED_AT,
     ROW,
     UPLOAD_ID,
     DatasetTables,
@@ -30,9 +33,13 @@ __all__ = [
     "EXPIRES_AT",
     "KEY_PREFIX",
     "PSEUDONYM_LENGTH",
+    "RESTRICTED_AT",
     "ROW",
     "UPLOAD_ID",
     "DatasetTables",
+    "ErasedRow",
+    "Eraser",
+    "RowKeyedTables",
     "Layout",
     "Loader",
     "PostgresLoader",
@@ -46,5 +53,6 @@ __all__ = [
     "init_app",
     "layout_for",
     "loader_for",
+    "row_keyed_tables",
     "table_name",
 ]

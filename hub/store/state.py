@@ -15,8 +15,12 @@ _LOCK = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    """Give `app` its table cache. Touches no database: a table is created on first use."""
+    """Give `app` its table cache and its registry of row-keyed tables (erasure). Touches no
+    database: a table is created on first use."""
+    from hub.store.erasure import row_keyed_tables
+
     dataset_tables(app)
+    row_keyed_tables(app)
 
 
 def dataset_tables(app: Flask | None = None) -> DatasetTables:

@@ -13,12 +13,14 @@ the recipients' fields), in the form the hub keeps it:
 
 Internal columns start with an underscore and views never show them: `_upload_id` and `_row`
 (the sender's row number; together the primary key), `_expires_at` (from the agreement's
-retention), and `_key_<name>`: a keyed digest of a contract column the agreement does not let
+retention), `_restricted_at` (set when the provider restricts the row: no view shows it),
+and `_key_<name>`: a keyed digest of a contract column the agreement does not let
 anyone see but that a check needs (a `unique` id, a `rowIdentity` column, a null-count
 rule). The digest is HMAC-SHA256 under a key of its own, so it shows whether two rows agree
 and nothing else.
 
-Rows are visible only while their upload is `published`: every reader joins `uploads`.
+Rows are visible only while their upload is `published` and the row is not restricted:
+every reader joins `uploads` and filters `_restricted_at`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ from hub.errors import ConfigurationError
 UPLOAD_ID = "_upload_id"
 ROW = "_row"
 EXPIRES_AT = "_expires_at"
+# Set when the provider restricts the row (UK GDPR Art. 18, DPA 2018 s.46-47): kept, shown
+# by no view. Every reader filters it out as it filters rows of unpublished uploads.
+RESTRICTED_AT = "_restricted_at"
 KEY_PREFIX = "_key_"
 MAX_IDENTIFIER = 63  # PostgreSQL cuts longer names, which could make two names one
 PSEUDONYM_LENGTH = 64
@@ -178,7 +183,7 @@ def _columns_checks_need(contract: Contract) -> set[str]:
 
 
 def _check_names(table: str, columns: list[StoredColumn]) -> None:
-    seen = {UPLOAD_ID, ROW, EXPIRES_AT}
+    seen = {UPLOAD_ID, ROW, EXPIRES_AT, RESTRICTED_AT}
     for column in columns:
         where = f"dataset table {table}: column `{column.name}` (from `{column.source.name}`)"
         if column.name in seen:
@@ -203,6 +208,7 @@ def build_table(layout: Layout, metadata: MetaData | None = None) -> Table:
         Column(UPLOAD_ID, String(36), primary_key=True),
         Column(ROW, BigInteger, primary_key=True, autoincrement=False),
         Column(EXPIRES_AT, UTCDateTime(), nullable=False),
+        Column(RESTRICTED_AT, UTCDateTime(), nullable=True),
         *(Column(c.name, c.sql_type, nullable=True) for c in layout.columns),
     )
     # The primary key (_upload_id, _row) serves lookups and deletes by upload.

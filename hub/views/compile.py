@@ -3,7 +3,8 @@ PostgreSQL. Joins, counts and filters all run in the database; Python only pages
 aggregates, applies disclosure control to the grouped result.
 
 Every source reads only rows of `published` uploads (the ingest visibility rule) that have
-not passed their retention (`_expires_at`).
+not passed their retention (`_expires_at`) and that their provider has not restricted
+(`_restricted_at`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ def _base(source: Source, table: Table, today: date, now: datetime) -> Select:
     return (
         select(table)
         .join(uploads, uploads.c.id == table.c._upload_id)
-        .where(uploads.c.status == "published", table.c._expires_at > now, *where)
+        .where(
+            uploads.c.status == "published",
+            table.c._expires_at > now,
+            table.c._restricted_at.is_(None),  # restricted rows: kept, shown by no view
+            *where,
+        )
     )
 
 

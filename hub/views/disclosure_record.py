@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, func, insert, literal, select
+from sqlalchemy import Connection, String, bindparam, delete, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from hub import clock, db
@@ -83,3 +83,18 @@ def queries_that_returned(*, linkage_domain: str, pseudonym: str) -> list[Disclo
     )
     with db.get_engine().connect() as connection:
         return [Disclosure(*row) for row in connection.execute(query)]
+
+
+def erase_disclosures(connection: Connection, erased) -> int:
+    """The erasure registry's eraser (hub.store.row_keyed_tables): an erased person no longer
+    in any row of the agreement leaves no disclosure. The audit events of the queries stay:
+    they never held the pseudonym."""
+    if not erased.gone:
+        return 0
+    d = ViewDisclosure.__table__
+    result = connection.execute(
+        delete(d).where(
+            d.c.linkage_domain == erased.linkage_domain, d.c.pseudonym.in_(sorted(erased.gone))
+        )
+    )
+    return result.rowcount or 0

@@ -69,6 +69,7 @@ RESOURCES = {
     "audit.read": Resource(kind="audit"),
     "client.manage": Resource(kind="client"),
     "dataset.upload": Resource(kind="dataset", agreement_id=EARLY, dataset="school-attendance"),
+    "dataset.correct": Resource(kind="dataset", agreement_id=EARLY, dataset="school-attendance"),
     "upload.read": Resource(kind="upload", agreement_id=EARLY, dataset="school-attendance"),
     "view.query": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
     "forecast.run": Resource(kind="view", agreement_id=EARLY, dataset="school-attendance"),
@@ -122,6 +123,11 @@ TABLE = {
     ("uploader", "upload.read"): ("+provider-uploader", "not-a-party"),
     ("uploader", "view.query"): ("role-not-allowed", "not-a-party"),
 }
+# Only the provider's uploaders correct a dataset (whatever the agreement's status).
+TABLE[("admin", "dataset.correct")] = ("role-not-allowed", "not-a-party")
+TABLE[("ig_officer", "dataset.correct")] = ("role-not-allowed", "not-a-party")
+TABLE[("analyst", "dataset.correct")] = ("role-not-allowed", "not-a-party")
+TABLE[("uploader", "dataset.correct")] = ("+provider-uploader", "not-a-party")
 # Only the IG officers of its parties change an agreement's lifecycle; admins of the hub do not.
 for _action in ("agreement.approve", "agreement.suspend", "agreement.resume"):
     TABLE[("admin", _action)] = ("role-not-allowed", "not-a-party")

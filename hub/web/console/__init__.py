@@ -88,6 +88,11 @@ PAGES: tuple[Page, ...] = (
         "The queries whose answers showed a given person, by pseudonym.",
     ),
     Page("/console/flags", "Flags", "Patterns in the log that an IG officer should look at."),
+    Page(
+        "/console/notifications",
+        "Notices of corrections",
+        "Corrections, whom they were sent to, and notices not acknowledged after 30 days.",
+    ),
 )
 
 
@@ -114,4 +119,12 @@ def index():
 
 # The pages register their routes on `bp` when imported; imported last, as they import `bp`.
 # Part A: agreements, audit_trail, uploads. Part B (another helper): flags, report, seen.
-from hub.web.console import agreements, audit_trail, flags, report, seen, uploads  # noqa: E402,F401
+from hub.web.console import (  # noqa: E402,F401
+    agreements,
+    audit_trail,
+    flags,
+    notifications,
+    report,
+    seen,
+    uploads,
+)

@@ -191,6 +191,7 @@
     $("page-problem").hidden = true;
     history.replaceState(null, "", `#${encodeURIComponent(id)}`);
     $("view-title").textContent = view.title;
+    showCorrected(view.corrected_since_seen || []);
     $("view-description").textContent = view.description;
     $("view-kind").textContent = {
       person: "Person level: one row per person, named by a pseudonym",
@@ -300,6 +301,19 @@
     return `/api/v1/views/${encodeURIComponent(view.id)}/query`;
   }
 
+  // Earlier answers of this view were corrected (rectified, erased or restricted at the
+  // source) since this analyst last ran it: say so until the next query.
+  function showCorrected(notices) {
+    const banner = $("corrected-banner");
+    banner.hidden = notices.length === 0;
+    if (!notices.length) return;
+    const n = notices.length;
+    banner.textContent = `Data in earlier answers of this view has been corrected since you `
+      + `last ran it (${n} ${n === 1 ? "notice" : "notices"} to your organisation: `
+      + `${notices.map((x) => x.type).join(", ")}). Run it again for the corrected answer, `
+      + `and update or delete copies you kept.`;
+  }
+
   async function runQuery(event) {
     event.preventDefault();
     $("query-problem").hidden = true;
@@ -312,6 +326,7 @@
         body, columns: data.columns, rows: data.rows, next: data.next_cursor || null,
         forecast: data.forecast || null,
       };
+      showCorrected([]); // a fresh answer: the hub now counts this view as seen
       await showResult(true);
       if (view.kind === "forecast") {
         // The zones for the map: an export of its own, recorded as such (forecast.export).

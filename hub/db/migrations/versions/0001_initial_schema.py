@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 08:51:41.431074
+Create Date: 2026-12-03 15:00:47.748602
 """
 from alembic import op
 import sqlalchemy as sa
@@ -68,6 +68,25 @@ def upgrade() -> None:
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('corrections',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('dataset', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('partner_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('upload_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('legal_ground', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_corrections_agreement_id'), ['agreement_id'], unique=False)
+
     op.create_table('partners',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -88,6 +107,26 @@ def upgrade() -> None:
     with op.batch_alter_table('view_disclosures', schema=None) as batch_op:
         batch_op.create_index('ix_view_disclosures_person', ['linkage_domain', 'pseudonym'], unique=False)
         batch_op.create_index(batch_op.f('ix_view_disclosures_request_id'), ['request_id'], unique=False)
+
+    op.create_table('view_seen',
+    sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('client_id', 'view_id')
+    )
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('partner_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('events', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_partner_id'), ['partner_id'], unique=False)
 
     op.create_table('agreement_approvals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -124,6 +163,30 @@ def upgrade() -> None:
     with op.batch_alter_table('agreement_suspensions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_suspensions_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index('uq_agreement_suspensions_open', ['agreement_id'], unique=True, sqlite_where=sa.text('resumed_at IS NULL'), postgresql_where=sa.text('resumed_at IS NULL'))
+
+    op.create_table('notifications',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('recipient_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('dataset', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('correction_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('views', sa.JSON(), nullable=False),
+    sa.Column('subject_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('acked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ack_action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('ack_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('ack_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.ForeignKeyConstraint(['correction_id'], ['corrections.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('correction_id', 'recipient_partner', name='uq_notifications_once')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_correction_id'), ['correction_id'], unique=False)
+        batch_op.create_index('ix_notifications_feed', ['recipient_partner', 'seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_seq'), ['seq'], unique=False)
 
     op.create_table('oauth_clients',
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -177,11 +240,58 @@ def upgrade() -> None:
         batch_op.create_index('ix_uploads_status_heartbeat', ['status', 'heartbeat_at'], unique=False)
         batch_op.create_index('uq_uploads_live_sha256', ['agreement_id', 'dataset', 'partner_id', 'sha256'], unique=True, sqlite_where=sa.text("status IN ('received', 'processing', 'published')"), postgresql_where=sa.text("status IN ('received', 'processing', 'published')"))
 
+    op.create_table('notification_subjects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notification_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('change', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('linkage_domain', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('match_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('cells', sa.JSON(), nullable=False),
+    sa.Column('request_ids', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notification_subjects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notification_subjects_notification_id'), ['notification_id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('endpoint_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('notification_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], ),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_notification_id'), ['notification_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_notification_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_endpoint_id'))
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
+    with op.batch_alter_table('notification_subjects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_subjects_notification_id'))
+
+    op.drop_table('notification_subjects')
     with op.batch_alter_table('uploads', schema=None) as batch_op:
         batch_op.drop_index('uq_uploads_live_sha256', sqlite_where=sa.text("status IN ('received', 'processing', 'published')"), postgresql_where=sa.text("status IN ('received', 'processing', 'published')"))
         batch_op.drop_index('ix_uploads_status_heartbeat')
@@ -195,6 +305,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oauth_clients_partner_id'))
 
     op.drop_table('oauth_clients')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_seq'))
+        batch_op.drop_index('ix_notifications_feed')
+        batch_op.drop_index(batch_op.f('ix_notifications_correction_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('agreement_suspensions', schema=None) as batch_op:
         batch_op.drop_index('uq_agreement_suspensions_open', sqlite_where=sa.text('resumed_at IS NULL'), postgresql_where=sa.text('resumed_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_agreement_suspensions_agreement_id'))
@@ -204,12 +320,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agreement_approvals_agreement_record_id'))
 
     op.drop_table('agreement_approvals')
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_partner_id'))
+
+    op.drop_table('webhook_endpoints')
+    op.drop_table('view_seen')
     with op.batch_alter_table('view_disclosures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_view_disclosures_request_id'))
         batch_op.drop_index('ix_view_disclosures_person')
 
     op.drop_table('view_disclosures')
     op.drop_table('partners')
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_corrections_agreement_id'))
+
+    op.drop_table('corrections')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_time'))
