@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     ingest_threads: int = Field(default=2, ge=1, le=32)
     # How often each serving process runs the retention job (hub/retention); 0 turns it off.
     retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
+    # How long an approved re-identification may be fetched, from its second approval.
+    reidentification_ttl_seconds: int = Field(default=72 * 3600, ge=60, le=30 * 24 * 3600)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint
 
-from hub.api import agreements, audit, auth, contracts, health, reference, uploads, views
+from hub.api import (
+    agreements,
+    audit,
+    auth,
+    contracts,
+    health,
+    reference,
+    reidentifications,
+    uploads,
+    views,
+)
 
 
 def blueprints() -> list[APIBlueprint]:
@@ -20,6 +30,7 @@ def blueprints() -> list[APIBlueprint]:
         audit.api,
         uploads.api,
         views.api,
+        reidentifications.api,
         health.api,
         reference.api,
     ]

@@ -1,5 +1,7 @@
 """Governance read-outs over the hub's records, for IG officers and the public: the DPA 2018
-s.62 report, "who has seen this person", flags worth a look, and the transparency summary.
+s.62 report, "who has seen this person", flags worth a look, and the transparency summary;
+and governed re-identification (hub/governance/reidentification.py: one person, a s.171
+ground, two parties' approval, one time-limited reveal).
 
 Pure functions over the database (the audit log, the disclosure record, the dataset tables)
 and the policies; the pages in hub.web call them and do the HTTP.
@@ -29,6 +31,19 @@ from hub.governance.flags import (
     read_facts,
 )
 from hub.governance.periods import LONDON, day_bounds, london, london_day
+from hub.governance.reidentification import (
+    BASES,
+    RequestView,
+    Revealed,
+    current_context,
+    decide_request,
+    expire_due,
+    list_requests,
+    read_request,
+    reveal,
+    submit_request,
+    withdraw_request,
+)
 from hub.governance.s62 import CSV_COLUMNS, S62Entry, s62_entries, to_csv
 from hub.governance.seen import LOOKUP_KINDS, SeenQuery, SeenResult, who_has_seen
 from hub.governance.transparency import (
@@ -41,6 +56,17 @@ from hub.governance.transparency import (
 )
 
 __all__ = [
+    "BASES",
+    "RequestView",
+    "Revealed",
+    "current_context",
+    "decide_request",
+    "expire_due",
+    "list_requests",
+    "read_request",
+    "reveal",
+    "submit_request",
+    "withdraw_request",
     "CSV_COLUMNS",
     "DEFAULT_WINDOW_DAYS",
     "LONDON",

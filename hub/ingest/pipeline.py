@@ -44,7 +44,7 @@ from hub.ingest.parse import DEFAULT_CHUNK_SIZE, parse_file
 from hub.ingest.parse_errors import ParseError
 from hub.ingest.state import state
 from hub.ingest.transform import ChunkTransformer
-from hub.store import dataset_tables, delete_rows, loader_for
+from hub.store import dataset_tables, delete_rows, loader_for, store_record_references
 
 log = logging.getLogger(__name__)
 
@@ -436,6 +436,7 @@ class _Loading:
         self.run = run
         self.expires_at = expires_at
         self.loader = loader_for(run.engine)
+        self.reference_key = current_app.extensions["hub.keys"].record_reference_key
         self.queue: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(
@@ -478,6 +479,16 @@ class _Loading:
                         names=result.names,
                         columns=result.columns,
                     )
+                    if result.references is not None:
+                        store_record_references(
+                            connection,
+                            key=self.reference_key,
+                            dataset=run.upload.dataset,
+                            upload_id=run.upload_id,
+                            rows=result.rows.tolist(),
+                            references=result.references,
+                            expires_at=self.expires_at,
+                        )
             except BaseException as exc:  # noqa: BLE001 - handed to the pipeline's thread
                 self.error = exc
 

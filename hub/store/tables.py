@@ -141,7 +141,9 @@ def layout_for(agreement: Agreement, contract: Contract) -> Layout:
     keyed = _columns_checks_need(contract)
     columns: list[StoredColumn] = []
     for column in contract.columns:
-        if column.name in allowed:
+        if column.source_record_ref and column.name not in keyed:
+            continue  # kept only in record_references (hub/store/references.py)
+        if column.name in allowed and not column.source_record_ref:
             if column.is_identifier:
                 columns.append(StoredColumn(column, column.physical_name, "pseudonym"))
                 if column.generalise:

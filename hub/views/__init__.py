@@ -33,6 +33,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 __all__ = [
+    "EXTENSION",
     "Disclosure",
     "QueryRequest",
     "QueryResult",
