@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from hub import db
-from hub.cli import agreements, audit, clients, retention, upload, worker
+from hub.cli import agreements, audit, clients, reidentifications, retention, upload, worker
 from hub.cli.context import build_app, prepare_database
 
 
@@ -67,3 +67,4 @@ main.add_command(audit.cli)
 main.add_command(upload.upload_cli)
 main.add_command(worker.worker_cli)
 main.add_command(retention.cli)
+main.add_command(reidentifications.cli)

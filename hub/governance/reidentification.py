@@ -755,6 +755,9 @@ def reveal(ctx: Context, identity: Identity, request_id: str) -> Revealed:
                 actor=identity,
                 details=_details(
                     row,
+                    view=row.view_id,
+                    legislation=row.legislation,
+                    justification=row.justification,
                     status={"from": APPROVED, "to": REVEALED},
                     rows_revealed=len(revealed),
                     references_revealed=sum(1 for r in revealed if r.reference),
@@ -875,3 +878,15 @@ def current_context(record: Record = audit.append) -> Context:
         ttl=timedelta(seconds=settings.reidentification_ttl_seconds),
         record=record,
     )
+
+
+def all_requests(*, status: str | None = None) -> list[RequestView]:
+    """Every request, newest first, after recording the expiries that time has brought: for
+    the hub's operators (`hub reidentifications list`). No pseudonym, no reference."""
+    expire_due()
+    query = select(ReidentificationRequest)
+    if status:
+        query = query.where(ReidentificationRequest.status == status)
+    query = query.order_by(ReidentificationRequest.created_at.desc(), ReidentificationRequest.id)
+    with db.read_only() as session:
+        return [_view_of(session, r) for r in session.execute(query).scalars().all()]

@@ -1,7 +1,8 @@
 """The public transparency page at /transparency: no sign-in, nothing about any person.
 
 It shows the agreements in force (parties, purposes, lawful bases, datasets, retention), per
-month the counts of uploads, queries and refusals, and the latest signed checkpoint of the
+month the counts of uploads, queries and refusals, per quarter the re-identification
+requests, approvals and reveals, and the latest signed checkpoint of the
 audit log with how to verify it. Being public, it is not audited per view (the audit hook
 records /api/ and the console, not this page) and its figures are cached for a short while,
 so that a busy page costs the database a few queries a minute.
@@ -30,6 +31,7 @@ class Summary:
     today: date
     agreements: list[governance.AgreementOut]
     months: list[governance.MonthOut]
+    quarters: list[governance.QuarterOut]
     checkpoint: governance.CheckpointOut | None
     made_at: float
 
@@ -54,6 +56,7 @@ def summary() -> Summary:
                 today=today,
                 agreements=governance.agreements_in_force(current_policies(), today=today),
                 months=governance.monthly_counts(today=today),
+                quarters=governance.quarterly_reidentifications(today=today),
                 checkpoint=governance.latest_checkpoint(),
                 made_at=time.monotonic(),
             )

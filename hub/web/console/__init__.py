@@ -87,6 +87,12 @@ PAGES: tuple[Page, ...] = (
         "Who has seen this person",
         "The queries whose answers showed a given person, by pseudonym.",
     ),
+    Page(
+        "/console/reidentifications",
+        "Re-identification",
+        "Requests to re-identify one person (DPA 2018 s.171) awaiting your decision, and their "
+        "history.",
+    ),
     Page("/console/flags", "Flags", "Patterns in the log that an IG officer should look at."),
 )
 
@@ -114,4 +120,12 @@ def index():
 
 # The pages register their routes on `bp` when imported; imported last, as they import `bp`.
 # Part A: agreements, audit_trail, uploads. Part B (another helper): flags, report, seen.
-from hub.web.console import agreements, audit_trail, flags, report, seen, uploads  # noqa: E402,F401
+from hub.web.console import (  # noqa: E402,F401
+    agreements,
+    audit_trail,
+    flags,
+    reidentifications,
+    report,
+    seen,
+    uploads,
+)
