@@ -16,6 +16,7 @@ from hub import clock, db
 from hub.db.models import AuditEvent
 from hub.pseudonymise import Keyring, normalise, pseudonym
 from tests.helpers import bearer, fetch_token, make_client
+from tests.integration.governance_support import sign_in
 from tests.integration.test_governance_seen import _database_text
 from tests.integration.views_support import EARLY, kept_rows, publish_population
 
@@ -216,6 +217,28 @@ def test_the_whole_path_reveals_the_references_once_and_nothing_leaks(app, clien
     assert not any(ref in stored for ref in references), "a reference is in the database in clear"
     for page in (police_ig.get(API), police_ig.get(f"{API}/{rid}"), analyst.get(API)):
         assert page.status_code == 200
+        assert not any(s in page.text for s in secrets)
+
+    # The pages: the console's history, the s.62 report (the reveal is a disclosure) and the
+    # public counts; none shows the person or a reference.
+    officer = app.test_client()
+    sign_in(officer, app, partner="northshire-police")
+    console = officer.get("/console/reidentifications")
+    assert console.status_code == 200
+    assert f'data-request="{rid}" data-status="revealed"' in console.text
+    assert console.headers["Cache-Control"] == "no-store"
+    today = clock.today().isoformat()
+    report = officer.get(f"/console/report.csv?from={today}&to={today}")
+    assert report.status_code == 200
+    lines = [line for line in report.text.splitlines() if "re-identification" in line]
+    assert len(lines) == 1 and ",disclosure," in lines[0] and "SG-2026-0412" in lines[0]
+    assert "s171_3a_crime" in lines[0] and "police-contacts" in lines[0]
+    public = app.test_client().get("/transparency")
+    assert public.status_code == 200
+    assert 'data-testid="reid-requests">1<' in public.text
+    assert 'data-testid="reid-approvals">2<' in public.text
+    assert 'data-testid="reid-reveals">1<' in public.text
+    for page in (console, report, public):
         assert not any(s in page.text for s in secrets)
 
 
