@@ -375,6 +375,7 @@
       for (const column of result.columns) tr.append(cell(column, row[column]));
       if (person) {
         const td = document.createElement("td");
+        td.className = "row-action"; // not a column of the view: downloads do not have it
         const ask = el("button", "Request re-identification", "secondary small");
         ask.type = "button";
         ask.dataset.testid = "request-reidentification";
@@ -499,7 +500,9 @@
         if (described) th.title = described.description;
         head.append(th);
       }
-      if (personColumn()) head.append(Object.assign(el("th", "Action"), { scope: "col" }));
+      if (personColumn()) {
+        head.append(Object.assign(el("th", "Action", "row-action"), { scope: "col" }));
+      }
       $("result-table").querySelector("thead").replaceChildren(head);
       $("result-table").querySelector("tbody").replaceChildren();
       $("result-caption").textContent = `${view.title}: query result`;
