@@ -99,6 +99,9 @@ class Gone(HubError):
     title = "Gone"
     outcome = "denied"
 
+    def headers(self) -> dict[str, str]:
+        return {"Cache-Control": "no-store"}
+
 
 class PayloadTooLarge(HubError):
     status = 413

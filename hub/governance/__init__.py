@@ -46,7 +46,13 @@ from hub.governance.reidentification import (
     withdraw_request,
 )
 from hub.governance.s62 import CSV_COLUMNS, S62Entry, s62_entries, to_csv
-from hub.governance.seen import LOOKUP_KINDS, SeenQuery, SeenResult, who_has_seen
+from hub.governance.seen import (
+    LOOKUP_KINDS,
+    SeenQuery,
+    SeenReidentification,
+    SeenResult,
+    who_has_seen,
+)
 from hub.governance.transparency import (
     AgreementOut,
     CheckpointOut,
@@ -95,6 +101,7 @@ __all__ = [
     "QuarterOut",
     "S62Entry",
     "SeenQuery",
+    "SeenReidentification",
     "SeenResult",
     "agreements_in_force",
     "all_requests",

@@ -17,7 +17,7 @@ from hub.db.models import AuditEvent
 from hub.pseudonymise import Keyring, normalise, pseudonym
 from tests.helpers import bearer, fetch_token, make_client
 from tests.integration.governance_support import sign_in
-from tests.integration.test_governance_seen import _database_text
+from tests.integration.test_governance_seen import _database_text, _lookup
 from tests.integration.views_support import EARLY, kept_rows, publish_population
 
 COHORT = "/api/v1/views/early-intervention-cohort"
@@ -54,7 +54,7 @@ def _expected(app, published, person: str) -> dict[str, set[str]]:
     birth with postcode (as the cohort links them)."""
     keyring = Keyring(app.extensions["hub.keys"].pseudonym_master_key)
     nhs, dobpc = set(), set()
-    exclusions = set()
+    exclusions, upns = set(), set()
     for school in SCHOOLS:
         for dataset in ("school-exclusions", "school-attendance"):
             for row in kept_rows(published.feeds[(school, dataset)]):
@@ -63,6 +63,7 @@ def _expected(app, published, person: str) -> dict[str, set[str]]:
                     continue
                 if pseudonym(kind="upn", value=upn, domain=EARLY, keyring=keyring) != person:
                     continue
+                upns.add(row["upn"])
                 if dataset == "school-exclusions":
                     exclusions.add(row["exclusion_id"])
                 if n := _canonical("nhs_number", row.get("nhs_number", "")):
@@ -78,7 +79,7 @@ def _expected(app, published, person: str) -> dict[str, set[str]]:
         pc = _canonical("postcode", row.get("postcode", ""))
         if (n and n in nhs) or (dob and pc and (dob, pc) in dobpc):
             contacts.add(row["contact_id"])
-    return {"school-exclusions": exclusions, "police-contacts": contacts}
+    return {"school-exclusions": exclusions, "police-contacts": contacts, "upn": upns}
 
 
 @pytest.fixture
@@ -238,7 +239,11 @@ def test_the_whole_path_reveals_the_references_once_and_nothing_leaks(app, clien
     assert 'data-testid="reid-requests">1<' in public.text
     assert 'data-testid="reid-approvals">2<' in public.text
     assert 'data-testid="reid-reveals">1<' in public.text
-    for page in (console, report, public):
+    # Who has seen this person lists the request beside the queries.
+    seen = _lookup(officer, "upn", sorted(expected["upn"])[0])
+    assert seen.status_code == 200
+    assert f'data-reidentification="{rid}"' in seen.text
+    for page in (console, report, public, seen):
         assert not any(s in page.text for s in secrets)
 
 
