@@ -44,7 +44,13 @@ from hub.ingest.parse import DEFAULT_CHUNK_SIZE, parse_file
 from hub.ingest.parse_errors import ParseError
 from hub.ingest.state import state
 from hub.ingest.transform import ChunkTransformer
-from hub.store import dataset_tables, delete_rows, loader_for, store_record_references
+from hub.store import (
+    dataset_tables,
+    delete_rows,
+    loader_for,
+    prune_record_references,
+    store_record_references,
+)
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +318,11 @@ class _Run:
             replaces=self.upload.replaces,
             log=self.failures,
         )
+        if removed and self.contract.record_reference is not None:
+            # A row set aside as a duplicate takes its record reference with it.
+            prune_record_references(
+                connection, self.table, dataset=self.upload.dataset, upload_id=self.upload_id
+            )
         return removed
 
     def _reasons(self, checks: list[DatasetCheck]) -> list[str]:

@@ -13,6 +13,7 @@ from hub.store.loaders import Loader, PostgresLoader, SqliteLoader, loader_for
 from hub.store.references import (
     delete_expired_references,
     delete_record_references,
+    prune_record_references,
     read_record_references,
     store_record_references,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "init_app",
     "layout_for",
     "loader_for",
+    "prune_record_references",
     "read_record_references",
     "store_record_references",
     "table_name",

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, and_, delete, insert, select
+from sqlalchemy import Connection, Table, and_, delete, insert, select
 from sqlmodel import Session
 
 from hub.db.models import RecordReference
@@ -126,6 +126,22 @@ def delete_record_references(
         result = connection.execute(delete(_TABLE).where(base, _TABLE.c.row.in_(part)))
         deleted += result.rowcount or 0
     return deleted
+
+
+def prune_record_references(
+    connection: Connection, table: Table, *, dataset: str, upload_id: str
+) -> int:
+    """Delete the references of an upload whose rows are no longer in its dataset table (set
+    aside as duplicates), in the caller's transaction."""
+    kept = select(table.c["_row"]).where(table.c["_upload_id"] == upload_id)
+    result = connection.execute(
+        delete(_TABLE).where(
+            _TABLE.c.dataset == dataset,
+            _TABLE.c.upload_id == upload_id,
+            _TABLE.c.row.not_in(kept),
+        )
+    )
+    return result.rowcount or 0
 
 
 def delete_expired_references(connection: Connection, *, now: datetime) -> int:

@@ -15,6 +15,7 @@ from hub.store import (
     delete_rows,
     read_record_references,
     store_record_references,
+    table_name,
 )
 from hub.store.references import unseal
 from tests.integration.views_support import EARLY
@@ -74,3 +75,41 @@ def test_references_are_sealed_open_for_their_row_only_and_are_deleted(app, engi
                 select(RecordReference.row).where(RecordReference.upload_id == "u-1")
             ).all()
         assert left == []
+
+
+def test_a_published_upload_keeps_one_sealed_reference_per_stored_row(app, engine):
+    """Through the real pipeline: each stored row of a police-contacts upload has its
+    reference sealed, a row set aside as a duplicate takes its reference with it, and the
+    dataset table has no column for it."""
+    from sqlalchemy import func, inspect
+
+    from hub.synthetic import make_feeds, make_population
+    from tests.integration.ingest_support import process, uploader, visible_rows
+    from tests.integration.views_support import feed_bytes
+
+    today = clock.today()
+    feeds = make_feeds(make_population(size=1000, seed=3, today=today), seed=3, today=today)
+    feed = feeds[("northshire-police", "police-contacts")]
+    data = feed_bytes(feed)
+    lines = data.decode().splitlines()
+    data = ("\n".join([*lines, lines[1]]) + "\n").encode()  # the first row sent twice
+    upload = process(app, uploader("northshire-police"), EARLY, DATASET, data)
+    assert upload.status == "published", upload.cause
+    rows = visible_rows(engine, EARLY, DATASET)
+    key = app.extensions["hub.keys"].record_reference_key
+    with engine.connect() as connection:
+        held = connection.execute(
+            select(func.count()).where(RecordReference.upload_id == upload.id)
+        ).scalar_one()
+        references = read_record_references(
+            connection,
+            key=key,
+            dataset=DATASET,
+            upload_id=upload.id,
+            row_numbers=[r["_row"] for r in rows],
+        )
+    assert held == len(rows) == len(references)
+    sent = {row["contact_id"] for row in feed.rows}
+    assert set(references.values()) <= sent
+    columns = {c["name"] for c in inspect(engine).get_columns(table_name(EARLY, DATASET))}
+    assert "contact_id" not in columns
