@@ -181,6 +181,7 @@ def _out(view: ri.RequestView) -> RequestOut:
 def create_reidentification(body: RequestBody):
     """Ask to re-identify one person your organisation's query was shown, with the ground.
     Two parties' IG officers must approve, one of them a provider of the person's rows."""
+    audit.note(action="reidentification.request", resource="reidentification")
     identity = auth.current_identity()
     view = ri.submit_request(
         ri.current_context(audit.note_event),
@@ -200,6 +201,7 @@ def create_reidentification(body: RequestBody):
 def list_reidentifications(query: ListQuery):
     """The requests you may read: an IG officer's, under their organisation's agreements; an
     analyst's, those of their organisation. Newest first."""
+    audit.note(action="reidentification.read", resource="reidentification")
     identity = auth.current_identity()
     items = ri.list_requests(ri.current_context(), identity, status=query.status)
     audit.note(details={"returned": len(items)})
@@ -209,6 +211,7 @@ def list_reidentifications(query: ListQuery):
 @api.get("/reidentifications/<id>", responses={200: RequestOut})
 def read_reidentification(path: RequestPath):
     """One request, with the rows of the person held now per provider."""
+    audit.note(action="reidentification.read", resource=f"reidentification:{path.id}")
     identity = auth.current_identity()
     view = ri.read_request(ri.current_context(), identity, path.id)
     audit.note(resource=f"reidentification:{path.id}")
@@ -219,6 +222,7 @@ def read_reidentification(path: RequestPath):
 def decide_reidentification(path: RequestPath, body: DecisionBody):
     """Approve or reject, as an IG officer of a party other than the requester's client;
     a party decides once. Any rejection ends the request."""
+    audit.note(action=f"reidentification.{body.decision}", resource=f"reidentification:{path.id}")
     identity = auth.current_identity()
     view = ri.decide_request(
         ri.current_context(audit.note_event),
@@ -233,6 +237,7 @@ def decide_reidentification(path: RequestPath, body: DecisionBody):
 @api.post("/reidentifications/<id>/withdraw", responses={200: RequestOut})
 def withdraw_reidentification(path: RequestPath):
     """Withdraw your own request (before it is revealed)."""
+    audit.note(action="reidentification.withdraw", resource=f"reidentification:{path.id}")
     identity = auth.current_identity()
     view = ri.withdraw_request(ri.current_context(audit.note_event), identity, path.id)
     return _out(view).model_dump(mode="json"), 200, NO_STORE
@@ -242,6 +247,7 @@ def withdraw_reidentification(path: RequestPath):
 def reveal_reidentification(path: RequestPath):
     """The providers' own references for the person's rows: once, by the requester, before
     the deadline. A second fetch or a late one answers 410."""
+    audit.note(action="reidentification.reveal", resource=f"reidentification:{path.id}")
     identity = auth.current_identity()
     revealed = ri.reveal(ri.current_context(audit.note_event), identity, path.id)
     body = RevealOut(

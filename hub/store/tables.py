@@ -18,6 +18,10 @@ anyone see but that a check needs (a `unique` id, a `rowIdentity` column, a null
 rule). The digest is HMAC-SHA256 under a key of its own, so it shows whether two rows agree
 and nothing else.
 
+The contract's source record reference (`sourceRecordRef`, the provider's own key for the
+row) is never a column here: it is sealed in `record_references` (hub/store/references.py),
+which no view reads; only its keyed digest is kept if a check needs it (a `unique` id).
+
 Rows are visible only while their upload is `published`: every reader joins `uploads`.
 """
 

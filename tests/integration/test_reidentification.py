@@ -316,6 +316,11 @@ def test_each_separation_rule(app, client, shown):
     assert named.get_json()["code"] == "reidentification_text_has_identifier"
     assert "943 476 5919" not in named.text
 
+    # Without a token: 401, audited under the action asked for.
+    anonymous = client.get(API)
+    assert anonymous.status_code == 401
+    assert [e.outcome for e in _events(app, "reidentification.read")][-1] == "denied"
+
     # Withdrawn by the requester only.
     second = _ask(both, answer, person).get_json()["id"]
     assert council_ig.post(f"{API}/{second}/withdraw").status_code == 403
