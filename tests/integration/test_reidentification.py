@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from hub import clock, db
-from hub.db.models import AuditEvent
+from hub.db.models import AuditEvent, RecordReference, Upload
 from hub.pseudonymise import Keyring, normalise, pseudonym
 from tests.helpers import bearer, fetch_token, make_client
 from tests.integration.governance_support import sign_in
@@ -354,6 +354,34 @@ def test_the_deadline_and_a_suspension(app, client, shown, pinned_clock):
     assert fetch.status_code == 403
     assert fetch.get_json()["rule"] == "suspended"
     assert council_ig.post(f"/api/v1/agreements/{EARLY}/resume").status_code == 200
+
+    # Data withdrawn after the approval: the reveal answers with no rows, and says why.
+    withdrawn = _ask(analyst, answer, person).get_json()["id"]
+    assert (
+        police_ig.post(f"{API}/{withdrawn}/approvals", {"decision": "approve"}).status_code == 200
+    )
+    assert (
+        council_ig.post(f"{API}/{withdrawn}/approvals", {"decision": "approve"}).status_code == 200
+    )
+    police_uploader = Caller(app, client, "northshire-police", "uploader")
+    with app.app_context(), db.read_only() as session:
+        police_upload = session.execute(
+            select(Upload.id).where(
+                Upload.dataset == "police-contacts", Upload.status == "published"
+            )
+        ).scalar_one()
+    gone_data = police_uploader.client.delete(
+        f"/api/v1/uploads/{police_upload}", headers=police_uploader.headers
+    )
+    assert gone_data.status_code == 200, gone_data.get_json()
+    empty = analyst.get(f"{API}/{withdrawn}/reveal")
+    assert empty.status_code == 200
+    assert empty.get_json()["rows"] == []
+    assert empty.get_json()["reason"] == "data no longer held"
+    with app.app_context(), db.read_only() as session:
+        assert not session.execute(
+            select(RecordReference.row).where(RecordReference.upload_id == police_upload)
+        ).first()
 
     # Past the deadline (72 h from the second approval): 410, and one expiry event.
     clock.install(clock.PinnedClock(clock.now() + timedelta(hours=72, minutes=1)))
