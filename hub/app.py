@@ -20,6 +20,7 @@ from hub import (
     contracts,
     corrections,
     db,
+    governance,
     ingest,
     reference,
     store,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     # After store and ingest: withdrawals and replacements tell recipients too, and an
     # erasure clears the notices' subjects.
     corrections.init_app(app)
+    governance.init_app(app)  # an erasure clears re-identification requests' pseudonyms
     reference.init_app(app, settings)  # the LSOA points the map draws
 
     for blueprint in api.blueprints():

@@ -91,6 +91,18 @@ class Conflict(HubError):
     title = "Conflict"
 
 
+class Gone(HubError):
+    """What was asked for existed once and is there no more (a used or expired reveal)."""
+
+    status = 410
+    code = "gone"
+    title = "Gone"
+    outcome = "denied"
+
+    def headers(self) -> dict[str, str]:
+        return {"Cache-Control": "no-store"}
+
+
 class PayloadTooLarge(HubError):
     status = 413
     code = "payload_too_large"

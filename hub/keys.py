@@ -1,5 +1,7 @@
 """The hub's three secrets: the token signing key, the audit signing key and the
-pseudonymisation master key.
+pseudonymisation master key. The key that seals providers' record references at rest
+(`Keys.record_reference_key`) is derived from the master key with HKDF-SHA256 under a label
+of its own, so it needs no setting and is never a linkage domain's key.
 
 They come from the environment (PEM or hex text) or from files. In demo mode a missing key is
 generated once into `instance/` with mode 0600 and reused on the next start; production mode
@@ -13,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.errors import ConfigurationError
 from hub.settings import Settings
@@ -28,6 +31,16 @@ class Keys:
 
     def __repr__(self) -> str:  # never print key material
         return "Keys(<redacted>)"
+
+    @property
+    def record_reference_key(self) -> bytes:
+        """The AES-256-GCM key sealing record references (hub/store/references.py)."""
+        return HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=b"hub record references",
+            info=b"hub/record-references/v1",
+        ).derive(self.pseudonym_master_key)
 
 
 def _write_secret(path: Path, data: bytes) -> None:

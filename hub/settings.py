@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # How often each serving process looks for webhook deliveries that are due (0: never).
     webhook_interval_seconds: float = Field(default=5.0, ge=0, le=3600)
     retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
+    # How long an approved re-identification may be fetched, from its second approval.
+    reidentification_ttl_seconds: int = Field(default=72 * 3600, ge=60, le=30 * 24 * 3600)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

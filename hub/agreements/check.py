@@ -303,7 +303,17 @@ class AgreementChecker:
                 self.problem(at, f"field `{name}` is listed twice", "list it once")
                 continue
             seen.add(name)
-            if contract.column(name) is None:
+            column = contract.column(name)
+            if column is not None and column.source_record_ref:
+                self.problem(
+                    at,
+                    f"field `{name}` is the source record reference of `{contract.dataset}`: it "
+                    "is kept outside the dataset table and shared with no recipient (only an "
+                    "approved re-identification reveals it, to the requester)",
+                    "remove it from the recipient's fields",
+                )
+                continue
+            if column is None:
                 near = difflib.get_close_matches(name, list(contract.column_names), n=1)
                 fix = (
                     f"did you mean `{near[0]}`? Field names are the contract's column names, "

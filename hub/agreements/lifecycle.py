@@ -86,6 +86,12 @@ _IDENTIFIER_LIKE = re.compile(
 )
 
 
+def looks_like_identifier(text: str) -> bool:
+    """Whether free text (a reason, a justification, a necessity statement) looks as if it
+    holds a personal identifier: the check suspension reasons pass."""
+    return bool(_IDENTIFIER_LIKE.search(text or ""))
+
+
 class LifecycleUnavailable(HubError):
     """The state of an agreement cannot be worked out (its version is not in the database)."""
 

@@ -26,6 +26,12 @@ policies and in audit events.
 | agreement.approve | IG officer of a party (whether the change is possible at all is for   |
 | agreement.suspend | the lifecycle to say: hub/agreements/lifecycle.py)                    |
 | agreement.resume  |                                                                       |
+| reidentification.request  | analyst of a recipient, while the agreement is `active`       |
+| reidentification.read     | IG officer of a party; analyst of a recipient (their own)     |
+| reidentification.approve  | IG officer of a party, while the agreement is `active` (the   |
+| reidentification.reject   | request's own separation rules: hub/governance/reidentification.py) |
+| reidentification.withdraw | analyst of a recipient (the requester)                        |
+| reidentification.reveal   | analyst of a recipient (the requester), while `active`        |
 
 `active` is the agreement's lifecycle status (hub/agreements/state.py): every party approved
 the version loaded, nobody suspended it, and today is between start and end. It is read from
@@ -63,9 +69,17 @@ Action = Literal[
     "agreement.approve",
     "agreement.suspend",
     "agreement.resume",
+    "reidentification.request",
+    "reidentification.read",
+    "reidentification.approve",
+    "reidentification.reject",
+    "reidentification.withdraw",
+    "reidentification.reveal",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
-ResourceKind = Literal["agreement", "contract", "dataset", "upload", "view", "audit", "client"]
+ResourceKind = Literal[
+    "agreement", "contract", "dataset", "upload", "view", "audit", "client", "reidentification"
+]
 
 # The lifecycle state of an agreement on a day: (agreement_id, today) -> AgreementState.
 Lifecycle = Callable[[str, date], AgreementState]
@@ -467,6 +481,42 @@ def _change_lifecycle(verb: str) -> Callable[[_Context], Decision]:
     return rule
 
 
+def _reidentification(
+    verb: str, role: str | tuple[str, ...], *, in_force: bool, recipient: bool = False
+):
+    """The re-identification actions: who (role, and a recipient for analysts) under an
+    agreement they are party to, and whether it must be `active` (a suspension stops every
+    pending request at once). Who may decide on a given request (not its requester, one
+    decision per party, a provider among the approvers) is the request's own rule."""
+
+    def rule(c: _Context) -> Decision:
+        found = _agreement(c)
+        if isinstance(found, Decision):
+            return found
+        roles = [role] if isinstance(role, str) else list(role)
+        held = [r for r in roles if c.has(r)]
+        if not held:
+            return _wrong_role(c, f"To {verb}", " or ".join(f"the {r} role" for r in roles))
+        if recipient and held == ["analyst"] and not found.has_role(c.partner, "recipient"):
+            return _deny(
+                "not-a-recipient",
+                f"`{c.partner}` receives no data under agreement `{found.id}`, so its analysts "
+                "were shown nobody to ask about.",
+            )
+        if in_force:
+            refusal = _not_active(c, found)
+            if refusal is not None:
+                return refusal
+        return Decision(
+            True,
+            f"{held[0].replace('_', ' ').capitalize()}s of `{c.partner}`, a party, {verb} under "
+            f"`{found.id}`.",
+            f"party-{held[0].replace('_', '-')}",
+        )
+
+    return rule
+
+
 _RULES: dict[str, Callable[[_Context], Decision]] = {
     "agreement.list": _list_agreements,
     "agreement.read": _read_agreement,
@@ -482,5 +532,26 @@ _RULES: dict[str, Callable[[_Context], Decision]] = {
     "agreement.approve": _change_lifecycle("approve"),
     "agreement.suspend": _change_lifecycle("suspend"),
     "agreement.resume": _change_lifecycle("resume"),
+    "reidentification.request": _reidentification(
+        "request a re-identification", "analyst", in_force=True, recipient=True
+    ),
+    "reidentification.read": _reidentification(
+        "read re-identification requests",
+        ("ig_officer", "analyst"),
+        in_force=False,
+        recipient=True,
+    ),
+    "reidentification.approve": _reidentification(
+        "approve a re-identification", "ig_officer", in_force=True
+    ),
+    "reidentification.reject": _reidentification(
+        "reject a re-identification", "ig_officer", in_force=False
+    ),
+    "reidentification.withdraw": _reidentification(
+        "withdraw a re-identification request", "analyst", in_force=False, recipient=True
+    ),
+    "reidentification.reveal": _reidentification(
+        "fetch re-identified references", "analyst", in_force=True, recipient=True
+    ),
 }
 assert set(_RULES) == set(ACTIONS)

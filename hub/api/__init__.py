@@ -17,6 +17,7 @@ from hub.api import (
     health,
     notifications,
     reference,
+    reidentifications,
     uploads,
     views,
 )
@@ -33,6 +34,7 @@ def blueprints() -> list[APIBlueprint]:
         corrections.api,
         views.api,
         notifications.api,
+        reidentifications.api,
         health.api,
         reference.api,
     ]

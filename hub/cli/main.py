@@ -6,7 +6,16 @@ from __future__ import annotations
 import click
 
 from hub import db
-from hub.cli import agreements, audit, clients, forecast, retention, upload, worker
+from hub.cli import (
+    agreements,
+    audit,
+    clients,
+    forecast,
+    reidentifications,
+    retention,
+    upload,
+    worker,
+)
 from hub.cli.context import build_app, prepare_database
 
 
@@ -68,3 +77,4 @@ main.add_command(upload.upload_cli)
 main.add_command(worker.worker_cli)
 main.add_command(retention.cli)
 main.add_command(forecast.cli)
+main.add_command(reidentifications.cli)

@@ -324,6 +324,7 @@ class _ContractReader:
         row_identity = self._row_identity(top.get("rowIdentity", []), named)
         self._check_omittable(columns, quality, row_identity)
         self._check_aliases(columns)
+        self._check_record_reference(columns)
         personal = bool(top.get("personalData", False))
         if not personal and any(c.is_identifier for c in columns.values()):
             self.problem(
@@ -386,6 +387,15 @@ class _ContractReader:
                     "must have it; it cannot be `mayBeOmitted`",
                     "remove `mayBeOmitted`",
                 )
+
+    def _check_record_reference(self, columns: dict[str, Column]) -> None:
+        marked = [i for i, c in enumerate(columns.values()) if c.source_record_ref]
+        for index in marked[1:]:
+            self.problem(
+                ["schema", 0, "properties", index, "customProperties"],
+                "a contract names at most one source record reference (`sourceRecordRef`)",
+                "keep `sourceRecordRef: true` on one column",
+            )
 
     def _check_aliases(self, columns: dict[str, Column]) -> None:
         claimed: dict[str, str] = {normalise_column_name(n): n for n in columns}
@@ -570,6 +580,22 @@ class _ContractReader:
                 "`mayBeOmitted`",
                 "remove `mayBeOmitted`",
             )
+        record_ref = bool(custom.get("sourceRecordRef", False))
+        if record_ref and (kind is not None or pseudonymise or generalise is not None):
+            self.problem(
+                [*where, "customProperties"],
+                f"column `{name}` is the source record reference, which is kept as the provider "
+                "sent it (encrypted); it cannot also be an identifier, pseudonymised or "
+                "generalised",
+                "mark the provider's own row reference (e.g. a crime reference), not a person "
+                "identifier",
+            )
+        if record_ref and logical != "string":
+            self.problem(
+                [*where, "logicalType"],
+                f"the source record reference `{name}` must be a string column",
+                "write `logicalType: string`",
+            )
         enum = tuple(str(item.value) for item in prop.enum or [])
         if len(self.problems) > before:
             return None
@@ -597,6 +623,7 @@ class _ContractReader:
             generalise=generalise,
             may_be_omitted=may_be_omitted,
             header_aliases=tuple(custom.get("headerAliases", ())),
+            source_record_ref=record_ref,
         )
 
     def _quality(

@@ -14,7 +14,12 @@ property level  identifierKind (nhs_number|upn|pnc_id|postcode|person_name|date_
                 pseudonymise (true|false), generalise (year_month|year|postcode_district|
                 postcode_sector), mayBeOmitted (true|false: a sender may leave this optional
                 column out of the file altogether; without it a missing column rejects the
-                upload), headerAliases (a list of other header names accepted for the column)
+                upload), headerAliases (a list of other header names accepted for the column),
+                sourceRecordRef (true|false: the provider's own reference for the row, e.g. a
+                crime or case reference; at most one per contract, never an identifier. It is
+                kept encrypted in `record_references`, outside the dataset table, no agreement
+                field or view may name it, and only an approved re-identification reveals it:
+                hub/store/references.py)
 quality rule    blocking (true|false, default true): a failed blocking rule rejects the upload
 """
 
@@ -49,6 +54,7 @@ COLUMN_PROPERTIES = {
     "generalise": str,
     "mayBeOmitted": bool,
     "headerAliases": list,
+    "sourceRecordRef": bool,
 }
 QUALITY_PROPERTIES = {"blocking": bool}
 
@@ -84,6 +90,7 @@ class Column:
     generalise: str | None = None
     may_be_omitted: bool = False  # a sender may leave the column out of the file
     header_aliases: tuple[str, ...] = ()
+    source_record_ref: bool = False  # the provider's own reference for the row
 
     @property
     def is_identifier(self) -> bool:
@@ -145,6 +152,11 @@ class Contract:
     @property
     def header_aliases(self) -> dict[str, tuple[str, ...]]:
         return {c.name: c.header_aliases for c in self.columns if c.header_aliases}
+
+    @property
+    def record_reference(self) -> Column | None:
+        """The column holding the provider's own reference for each row, if it names one."""
+        return next((c for c in self.columns if c.source_record_ref), None)
 
     @property
     def identifier_columns(self) -> tuple[Column, ...]:

@@ -350,3 +350,77 @@ class ViewSeen(SQLModel, table=True):
     client_id: str = Field(primary_key=True, max_length=64)
     view_id: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = Field(default_factory=clock.now)
+class RecordReference(SQLModel, table=True):
+    """A provider's own reference for one stored row (the contract's `sourceRecordRef`
+    column), sealed with AES-GCM under the hub's record-reference key (hub/keys.py), so the
+    database never holds it in clear. No view reads this table: only an approved
+    re-identification opens a row's reference (hub/store/references.py)."""
+
+    __tablename__ = "record_references"
+
+    dataset: str = Field(primary_key=True, max_length=100)
+    upload_id: str = Field(primary_key=True, max_length=36)
+    row: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    # nonce (12 bytes) || ciphertext || tag; the additional data binds it to its row.
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: datetime = Field(index=True)  # as its row's `_expires_at`
+
+
+class ReidentificationRequest(SQLModel, table=True):
+    """A request to re-identify one person an analyst was shown (DPA 2018 s.171): the ground,
+    and what became of it (hub/governance/reidentification.py). The pseudonym is kept here as
+    `view_disclosures` keeps it, never in the audit log."""
+
+    __tablename__ = "reidentification_requests"
+
+    id: str = Field(primary_key=True, max_length=36)
+    agreement_id: str = Field(index=True, max_length=100)
+    linkage_domain: str = Field(max_length=100)
+    view_id: str = Field(max_length=100)
+    pseudonym: str = Field(max_length=64)
+    origin_request_id: str = Field(max_length=64)  # the view.query that showed the person
+    requester_client: str = Field(max_length=64)
+    requester_partner: str = Field(index=True, max_length=64)
+    basis: str = Field(max_length=40)
+    legislation: str = Field(max_length=300)
+    case_reference: str = Field(max_length=200)
+    justification: str = Field(max_length=2000)
+    necessity_statement: str = Field(max_length=2000)
+    target_providers: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="submitted", index=True, max_length=24)
+    created_at: datetime = Field(default_factory=clock.now)
+    updated_at: datetime = Field(default_factory=clock.now)
+    approved_at: datetime | None = None
+    expires_at: datetime | None = None  # the reveal's deadline, from the second approval
+
+
+class ReidentificationApproval(SQLModel, table=True):
+    """One party's decision on a re-identification request: at most one per partner."""
+
+    __tablename__ = "reidentification_approvals"
+    __table_args__ = (
+        UniqueConstraint("request_id", "partner", name="uq_reidentification_approvals_partner"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="reidentification_requests.id", index=True, max_length=36)
+    partner: str = Field(max_length=64)
+    client: str = Field(max_length=64)
+    decision: str = Field(max_length=10)  # approve | reject
+    reason: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=clock.now)
+
+
+class ReidentificationReveal(SQLModel, table=True):
+    """The one fetch of an approved request's references: the primary key makes it single use."""
+
+    __tablename__ = "reidentification_reveals"
+
+    request_id: str = Field(
+        primary_key=True, foreign_key="reidentification_requests.id", max_length=36
+    )
+    fetched_by: str = Field(max_length=64)
+    fetched_at: datetime = Field(default_factory=clock.now)
+    rows: int = 0

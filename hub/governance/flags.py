@@ -12,6 +12,9 @@ The rules are deliberately simple, so that an officer can say why something was 
   WORK_ENDS UK time (Europe/London), or on a Saturday or Sunday; one flag per analyst and day.
 - **Repeated refusals**: at least REFUSALS_PER_DAY refused requests (outcome `denied`, any
   action) by one client on one day.
+- **Repeated re-identification requests**: at least REIDENTIFICATIONS_IN_WINDOW requests to
+  re-identify a person (`reidentification.request`, allowed) by one analyst in the window
+  (30 days by default); flagged on the day of the latest.
 
 Days are UK days. The rules read the actor, action, outcome and time of events only.
 """
@@ -44,12 +47,16 @@ WORK_ENDS = time(19, 0)
 WEEKEND = (5, 6)  # Saturday, Sunday (date.weekday())
 
 REFUSALS_PER_DAY = 5
+REIDENTIFICATION = "reidentification.request"
+REIDENTIFICATIONS_IN_WINDOW = 3
 
 VOLUME, OUT_OF_HOURS, REFUSALS = "unusual-volume", "out-of-hours", "repeated-refusals"
+REIDENTIFICATIONS = "repeated-reidentification"
 RULE_TITLES = {
     VOLUME: "Unusual query volume",
     OUT_OF_HOURS: "Queries out of hours",
     REFUSALS: "Repeated refusals",
+    REIDENTIFICATIONS: "Repeated re-identification requests",
 }
 
 
@@ -164,9 +171,41 @@ def refusal_flags(facts: list[EventFact]) -> list[Flag]:
     ]
 
 
+def reidentification_flags(facts: list[EventFact]) -> list[Flag]:
+    requests: dict[str, list[EventFact]] = defaultdict(list)
+    for f in facts:
+        if f.action == REIDENTIFICATION and f.outcome == "allowed" and f.client:
+            requests[f.client].append(f)
+    flags = []
+    for client, made in requests.items():
+        if len(made) < REIDENTIFICATIONS_IN_WINDOW:
+            continue
+        last = max(made, key=lambda f: f.time)
+        n = len(made)
+        why = f"{n} re-identification requests in the window"
+        flags.append(
+            Flag(
+                REIDENTIFICATIONS,
+                client,
+                last.partner,
+                london(last.time).date(),
+                n,
+                why,
+                REIDENTIFICATION,
+                None,
+            )
+        )
+    return flags
+
+
 def evaluate(facts: list[EventFact]) -> list[Flag]:
     """Every flag the facts raise, most recent day first, then by rule and client."""
-    flags = volume_flags(facts) + out_of_hours_flags(facts) + refusal_flags(facts)
+    flags = (
+        volume_flags(facts)
+        + out_of_hours_flags(facts)
+        + refusal_flags(facts)
+        + reidentification_flags(facts)
+    )
     order = list(RULE_TITLES)
     return sorted(flags, key=lambda f: (-f.day.toordinal(), order.index(f.rule), f.client))
 
@@ -178,14 +217,15 @@ def window(today: date, days: int) -> tuple[datetime, datetime]:
 
 
 def read_facts(*, since: datetime, until: datetime, engine=None) -> list[EventFact]:
-    """The events the rules read: view queries, and refusals of anything."""
+    """The events the rules read: view queries, re-identification requests, and refusals of
+    anything."""
     e = AuditEvent.__table__
     query = (
         select(e.c.time, e.c.actor_client, e.c.actor_partner, e.c.action, e.c.outcome)
         .where(
             e.c.time >= since,
             e.c.time < until,
-            or_(e.c.action == QUERY, e.c.outcome == "denied"),
+            or_(e.c.action.in_((QUERY, REIDENTIFICATION)), e.c.outcome == "denied"),
         )
         .order_by(e.c.index)
     )

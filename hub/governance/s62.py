@@ -13,6 +13,9 @@ it. In the hub those are two kinds of audit event:
 - a correction (`dataset.corrected`, hub.corrections): rows rectified or restricted are an
   *alteration*, rows erased (or an upload withdrawn) an *erasure*, with the reason, the legal
   ground, the counts and the recipients that were told; never a value.
+- a re-identification reveal (`reidentification.reveal`, allowed): the providers' own record
+  references for one person were disclosed to the requester, under the s.171 ground and
+  legislation the request gave (hub/governance/reidentification.py).
 
 Only allowed queries are consultations; refused ones disclosed nothing (the audit trail and
 the flags page show them).
@@ -38,6 +41,7 @@ from hub.views import escape_cell
 QUERY = "view.query"
 PUBLISHED = "upload.published"
 CORRECTED = "dataset.corrected"
+REVEAL = "reidentification.reveal"
 CONSULTATION = "consultation and disclosure"
 DISCLOSURE = "disclosure"
 ALTERATION = "alteration"
@@ -77,7 +81,7 @@ def _events(since: datetime, until: datetime, *, engine=None) -> Iterator[AuditE
                 session.execute(
                     select(AuditEvent)
                     .where(
-                        AuditEvent.action.in_((QUERY, PUBLISHED, CORRECTED)),
+                        AuditEvent.action.in_((QUERY, PUBLISHED, CORRECTED, REVEAL)),
                         AuditEvent.outcome == "allowed",
                         AuditEvent.time >= since,
                         AuditEvent.time < until,
@@ -181,6 +185,32 @@ def _correction_entry(event: AuditEvent, policies: Policies, agreement_id: str) 
     )
 
 
+def _reveal_entry(event: AuditEvent, policies: Policies, agreement_id: str) -> S62Entry:
+    details = event.details or {}
+    datasets = details.get("datasets") or {}
+    rows = details.get("rows_revealed")
+    basis = _text(details.get("basis"))
+    legislation = _text(details.get("legislation"))
+    return S62Entry(
+        time=as_utc(event.time),
+        category=DISCLOSURE,
+        audit_index=event.index,
+        request_id=event.request_id,
+        client=event.actor_client,
+        partner=event.actor_partner,
+        agreement=agreement_id,
+        view=_text(details.get("view")) or None,
+        dataset=" ".join(sorted(datasets)) if isinstance(datasets, dict) and datasets else None,
+        upload_id=None,
+        purpose=f"re-identification {_text(details.get('reidentification'))}".strip(),
+        lawful_basis=f"DPA 2018 {basis}" + (f"; {legislation}" if legislation else ""),
+        justification=_text(details.get("justification")),
+        case_reference=_text(details.get("case_reference")),
+        rows=rows if isinstance(rows, int) else None,
+        recipients=(event.actor_partner,) if event.actor_partner else (),
+    )
+
+
 def s62_entries(
     *,
     partner: str,
@@ -201,6 +231,10 @@ def s62_entries(
             agreement_id = view_agreement(_text(details.get("view")))
             if agreement_id in mine:
                 entries.append(_query_entry(event, policies, agreement_id))
+        elif event.action == REVEAL:
+            agreement_id = _text(details.get("agreement"))
+            if agreement_id in mine:
+                entries.append(_reveal_entry(event, policies, agreement_id))
         else:
             agreement_id = _text(details.get("agreement"))
             if agreement_id in mine:

@@ -25,7 +25,7 @@ from sqlalchemy import Table, and_, or_, select
 
 from hub import db
 from hub.agreements import Agreement, Policies
-from hub.db.models import AuditEvent
+from hub.db.models import AuditEvent, ReidentificationRequest, ReidentificationReveal
 from hub.governance.periods import as_utc
 from hub.pseudonymise import Keyring, pseudonym
 from hub.store import DatasetTables, Layout
@@ -57,10 +57,26 @@ class SeenQuery:
 
 
 @dataclass(frozen=True)
+class SeenReidentification:
+    """A request to re-identify the person (hub/governance/reidentification.py)."""
+
+    time: datetime  # UTC, when it was made
+    request_id: str
+    client: str
+    partner: str
+    agreement: str
+    basis: str
+    case_reference: str
+    status: str
+    revealed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SeenResult:
     kind: str
     domains: tuple[str, ...]  # the linkage domains searched
     queries: tuple[SeenQuery, ...]  # oldest first, one per query
+    reidentifications: tuple[SeenReidentification, ...] = ()  # oldest first
 
 
 def _kinds(layout: Layout) -> dict[str, str]:
@@ -169,6 +185,7 @@ def who_has_seen(
     person_views = [v for v in views if v.kind == "person" and v.person is not None]
 
     found: dict[str, tuple] = {}  # request_id -> disclosure, once per query
+    reidentifications: list[SeenReidentification] = []
     for domain in domains:
         # Normalises and checks first: an invalid value raises before anything is read.
         value_pseudonym = pseudonym(kind=kind, value=value, domain=domain, keyring=keyring)
@@ -186,6 +203,9 @@ def who_has_seen(
         for key in sorted(keys):
             for disclosure in queries_that_returned(linkage_domain=domain, pseudonym=key):
                 found.setdefault(disclosure.request_id, disclosure)
+        reidentifications.extend(
+            _reidentifications(domain, keys, {a.id for a in agreements})
+        )
 
     disclosures = sorted(found.values(), key=lambda d: (as_utc(d.disclosed_at), d.request_id))
     details = _details_of(d.audit_index for d in disclosures if d.audit_index is not None)
@@ -206,4 +226,41 @@ def who_has_seen(
                 case_reference=str(info.get("case_reference") or ""),
             )
         )
-    return SeenResult(kind=kind, domains=domains, queries=tuple(queries))
+    reidentifications.sort(key=lambda r: (r.time, r.request_id))
+    return SeenResult(
+        kind=kind,
+        domains=domains,
+        queries=tuple(queries),
+        reidentifications=tuple(reidentifications),
+    )
+
+
+def _reidentifications(
+    domain: str, keys: set[str], agreements: set[str]
+) -> list[SeenReidentification]:
+    """The re-identification requests about any of the person's keys in `domain`."""
+    r, v = ReidentificationRequest, ReidentificationReveal
+    query = (
+        select(r, v.fetched_at)
+        .outerjoin(v, v.request_id == r.id)
+        .where(
+            r.linkage_domain == domain,
+            r.pseudonym.in_(sorted(keys)),
+            r.agreement_id.in_(sorted(agreements)),
+        )
+    )
+    with db.read_only() as session:
+        return [
+            SeenReidentification(
+                time=as_utc(row.created_at),
+                request_id=row.id,
+                client=row.requester_client,
+                partner=row.requester_partner,
+                agreement=row.agreement_id,
+                basis=row.basis,
+                case_reference=row.case_reference,
+                status=row.status,
+                revealed_at=as_utc(fetched) if fetched else None,
+            )
+            for row, fetched in session.execute(query)
+        ]

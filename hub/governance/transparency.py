@@ -26,6 +26,11 @@ MONTHS_SHOWN = 12
 UPLOAD = "dataset.upload"
 PUBLISHED = "upload.published"
 QUERY = "view.query"
+QUARTERS_SHOWN = 4
+REID_REQUEST = "reidentification.request"
+REID_APPROVE = "reidentification.approve"
+REID_REJECT = "reidentification.reject"
+REID_REVEAL = "reidentification.reveal"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,21 @@ class MonthOut:
     published: int  # passed their contract and were published
     queries: int  # view queries answered
     refusals: int  # requests refused, any action
+
+
+@dataclass(frozen=True)
+class QuarterOut:
+    """Re-identification in one UK calendar quarter (DPA 2018 s.171 requests)."""
+
+    first: date  # the quarter's first day
+    requests: int  # requests made
+    approvals: int  # approvals given (two are needed per request)
+    rejections: int  # requests rejected
+    reveals: int  # references revealed (once per approved request)
+
+    @property
+    def label(self) -> str:
+        return f"{self.first.year} Q{(self.first.month - 1) // 3 + 1}"
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,33 @@ def monthly_counts(*, today: date, months: int = MONTHS_SHOWN, engine=None) -> l
                 select(*columns).where(e.c.time >= since, e.c.time < until)
             ).one()
             out.append(MonthOut(first, *(int(v) for v in row)))
+    return out
+
+
+def quarterly_reidentifications(
+    *, today: date, quarters: int = QUARTERS_SHOWN, engine=None
+) -> list[QuarterOut]:
+    """Per UK calendar quarter, the last `quarters` up to this one (oldest first): the
+    re-identification requests made, approvals, rejections and reveals (allowed events)."""
+    e = AuditEvent.__table__
+
+    def count(action: str):
+        return func.coalesce(
+            func.sum(case((and_(e.c.action == action, e.c.outcome == "allowed"), 1), else_=0)),
+            0,
+        )
+
+    this = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    firsts = [add_months(this, -3 * n) for n in range(quarters - 1, -1, -1)]
+    columns = (count(REID_REQUEST), count(REID_APPROVE), count(REID_REJECT), count(REID_REVEAL))
+    out = []
+    with (engine or db.get_engine()).connect() as connection:
+        for first in firsts:
+            since, until = london_midnight(first), london_midnight(add_months(first, 3))
+            row = connection.execute(
+                select(*columns).where(e.c.time >= since, e.c.time < until)
+            ).one()
+            out.append(QuarterOut(first, *(int(v) for v in row)))
     return out
 
 

@@ -44,7 +44,13 @@ from hub.ingest.parse import DEFAULT_CHUNK_SIZE, parse_file
 from hub.ingest.parse_errors import ParseError
 from hub.ingest.state import state
 from hub.ingest.transform import ChunkTransformer
-from hub.store import dataset_tables, delete_rows, loader_for
+from hub.store import (
+    dataset_tables,
+    delete_rows,
+    loader_for,
+    prune_record_references,
+    store_record_references,
+)
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +318,11 @@ class _Run:
             replaces=self.upload.replaces,
             log=self.failures,
         )
+        if removed and self.contract.record_reference is not None:
+            # A row set aside as a duplicate takes its record reference with it.
+            prune_record_references(
+                connection, self.table, dataset=self.upload.dataset, upload_id=self.upload_id
+            )
         return removed
 
     def _reasons(self, checks: list[DatasetCheck]) -> list[str]:
@@ -442,6 +453,7 @@ class _Loading:
         self.run = run
         self.expires_at = expires_at
         self.loader = loader_for(run.engine)
+        self.reference_key = current_app.extensions["hub.keys"].record_reference_key
         self.queue: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(
@@ -484,6 +496,16 @@ class _Loading:
                         names=result.names,
                         columns=result.columns,
                     )
+                    if result.references is not None:
+                        store_record_references(
+                            connection,
+                            key=self.reference_key,
+                            dataset=run.upload.dataset,
+                            upload_id=run.upload_id,
+                            rows=result.rows.tolist(),
+                            references=result.references,
+                            expires_at=self.expires_at,
+                        )
             except BaseException as exc:  # noqa: BLE001 - handed to the pipeline's thread
                 self.error = exc
 

@@ -50,6 +50,9 @@ class ChunkResult:
     failures: list[Failure] = field(default_factory=list)
     invalid_rows: int = 0
     checks_not_run: list[str] = field(default_factory=list)
+    # The provider's own reference of each stored row (the contract's sourceRecordRef column,
+    # as sent), aligned with rows; None if the contract names none. Sealed by the loader.
+    references: list[str | None] | None = None
 
 
 class ChunkTransformer:
@@ -99,7 +102,13 @@ class ChunkTransformer:
         keep = ~invalid
         names = self.layout.names
         columns = [_select(stored[name], keep) for name in names]
+        reference = self.contract.record_reference
+        references = None
+        if reference is not None:
+            raw = frame[reference.name].tolist()
+            references = _select([_text_or_none(v) for v in raw], keep)
         return ChunkResult(
+            references=references,
             rows=rows[keep],
             names=names,
             columns=columns,
@@ -261,3 +270,10 @@ def _select(values: list, keep: np.ndarray) -> list:
     if keep.all():
         return values
     return [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+
+
+def _text_or_none(value) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None

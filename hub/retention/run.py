@@ -35,7 +35,7 @@ from sqlmodel import Session
 from hub import audit, clock, db
 from hub.agreements import Policies, current_policies
 from hub.audit import Actor, NewEvent
-from hub.db.models import Upload, ViewDisclosure
+from hub.db.models import RecordReference, Upload, ViewDisclosure
 from hub.ingest import discard_spool, spool_path
 from hub.retention.plan import (
     EXPIRED,
@@ -50,6 +50,7 @@ from hub.retention.plan import (
     make_plan,
 )
 from hub.retention.report import AGREEMENT_ENDED, ROW_EXPIRY, Deletion, RetentionReport
+from hub.store import delete_record_references
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,18 @@ def _delete_upload_rows(
         deleted = connection.execute(delete(table).where(where)).rowcount or 0
         if deleted <= 0:
             return None  # another run got there first, and recorded it
+        # The rows' record references go with them (all of the upload's, or those expired).
+        if target.rule == ROW_EXPIRY:
+            references = RecordReference.__table__
+            connection.execute(
+                delete(references).where(
+                    references.c.dataset == upload.dataset,
+                    references.c.upload_id == upload.id,
+                    references.c.expires_at <= now,
+                )
+            )
+        else:
+            delete_record_references(connection, dataset=upload.dataset, upload_id=upload.id)
         left = connection.execute(
             select(table.c[UPLOAD_ID]).where(table.c[UPLOAD_ID] == upload.id).limit(1)
         ).first()

@@ -3,13 +3,22 @@ that fill them, and the row deletes that empty them.
 
 One table per (agreement, dataset), SQLAlchemy Core (hub/store/tables.py); rows are loaded
 by `PostgresLoader` (COPY) or `SqliteLoader` (executemany) and are visible only while their
-upload is `published` (and the row not restricted). `dataset_tables()` is the app's one
-table cache: ingest, views, governance and the pages share it. `row_keyed_tables()` is the
-registry of the tables an erasure must clear (hub/store/erasure.py).
+upload is `published` (and the row not restricted). A row's record reference (the provider's
+own key for it) is sealed in `record_references`, beside the table, never in it
+(hub/store/references.py). `dataset_tables()` is the app's one table cache: ingest, views,
+governance and the pages share it. `row_keyed_tables()` is the registry of the tables an
+erasure must clear (hub/store/erasure.py).
 """
 
 from hub.store.erasure import ErasedRow, Eraser, RowKeyedTables, row_keyed_tables
 from hub.store.loaders import Loader, PostgresLoader, SqliteLoader, loader_for
+from hub.store.references import (
+    delete_expired_references,
+    delete_record_references,
+    prune_record_references,
+    read_record_references,
+    store_record_references,
+)
 from hub.store.rows import delete_rows
 from hub.store.state import dataset_tables, init_app
 from hub.store.tables import (
@@ -48,11 +57,16 @@ __all__ = [
     "allowed_fields",
     "build_table",
     "dataset_tables",
+    "delete_expired_references",
+    "delete_record_references",
     "delete_rows",
     "ensure_table",
     "init_app",
     "layout_for",
     "loader_for",
+    "prune_record_references",
+    "read_record_references",
+    "store_record_references",
     "row_keyed_tables",
     "table_name",
 ]

@@ -33,10 +33,12 @@ from sqlalchemy import (
     inspect,
 )
 
+from hub.store.references import delete_record_references
 from hub.store.tables import ROW, UPLOAD_ID, table_name
 
 EXTENSION = "hub.store.row_keyed_tables"
 DATASET = "dataset"
+RECORD_REFERENCES = "record_references"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,10 @@ class RowKeyedTables:
     """The erasers of one app, in the order registered (the dataset table's first)."""
 
     def __init__(self) -> None:
-        self._erasers: dict[str, Eraser] = {DATASET: delete_dataset_row}
+        self._erasers: dict[str, Eraser] = {
+            DATASET: delete_dataset_row,
+            RECORD_REFERENCES: delete_row_reference,
+        }
         self._lock = threading.Lock()
 
     def register(self, name: str, eraser: Eraser) -> None:
@@ -97,3 +102,10 @@ def delete_dataset_row(connection: Connection, erased: ErasedRow) -> int:
         )
     )
     return result.rowcount or 0
+
+
+def delete_row_reference(connection: Connection, erased: ErasedRow) -> int:
+    """The row's sealed record reference (hub/store/references.py), if its contract has one."""
+    return delete_record_references(
+        connection, dataset=erased.dataset, upload_id=erased.upload_id, row_numbers=[erased.row]
+    )

@@ -1,4 +1,5 @@
-"""Deleting an upload's rows from its dataset table (withdraw, replace, reject, recovery)."""
+"""Deleting an upload's rows from its dataset table, with their record references (withdraw,
+replace, reject, recovery)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy import Column, MetaData, String, Table, delete, inspect
 from sqlmodel import Session
 
 from hub.db.models import Upload
+from hub.store.references import delete_record_references
 from hub.store.tables import UPLOAD_ID, table_name
 
 
@@ -14,6 +16,7 @@ def delete_rows(session: Session, upload: Upload) -> int:
     name alone, so rows are removable even after the agreement or contract has changed."""
     name = table_name(upload.agreement_id, upload.dataset)
     connection = session.connection()
+    delete_record_references(connection, dataset=upload.dataset, upload_id=upload.id)
     if not inspect(connection).has_table(name):
         return 0  # nothing was ever loaded for this agreement and dataset
     table = Table(name, MetaData(), Column(UPLOAD_ID, String(36)))

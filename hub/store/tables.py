@@ -19,6 +19,10 @@ anyone see but that a check needs (a `unique` id, a `rowIdentity` column, a null
 rule). The digest is HMAC-SHA256 under a key of its own, so it shows whether two rows agree
 and nothing else.
 
+The contract's source record reference (`sourceRecordRef`, the provider's own key for the
+row) is never a column here: it is sealed in `record_references` (hub/store/references.py),
+which no view reads; only its keyed digest is kept if a check needs it (a `unique` id).
+
 Rows are visible only while their upload is `published` and the row is not restricted:
 every reader joins `uploads` and filters `_restricted_at`.
 """
@@ -146,7 +150,9 @@ def layout_for(agreement: Agreement, contract: Contract) -> Layout:
     keyed = _columns_checks_need(contract)
     columns: list[StoredColumn] = []
     for column in contract.columns:
-        if column.name in allowed:
+        if column.source_record_ref and column.name not in keyed:
+            continue  # kept only in record_references (hub/store/references.py)
+        if column.name in allowed and not column.source_record_ref:
             if column.is_identifier:
                 columns.append(StoredColumn(column, column.physical_name, "pseudonym"))
                 if column.generalise:

@@ -56,6 +56,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 __all__ = [
+    "EXTENSION",
     "Disclosure",
     "all_views",
     "QueryRequest",

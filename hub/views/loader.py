@@ -175,6 +175,16 @@ class _Checker:
         layout = self.layouts.get(alias)
         if layout is None:
             return  # the source itself is wrong: said already
+        contract = self.policies.contracts.get(layout.dataset)
+        reference = contract.record_reference if contract else None
+        if reference is not None and name in (reference.name, reference.physical_name):
+            self.problem(
+                where,
+                f"`{alias}.{name}` is the source record reference of `{layout.dataset}`, which "
+                "no view may read: it is revealed only through an approved re-identification",
+                "remove the field from the view",
+            )
+            return
         column = next((c for c in layout.columns if c.name == name and c.role != "key"), None)
         if column is None:
             stored = [c.name for c in layout.columns if c.role != "key"]

@@ -1,9 +1,10 @@
 """The public transparency page at /transparency: no sign-in, nothing about any person.
 
 It shows the agreements in force (parties, purposes, lawful bases, datasets, retention), per
-month the counts of uploads, queries and refusals, the latest signed checkpoint of the audit
-log with how to verify it, and each hot-spot forecast's method, back-test accuracy beside its
-baseline and disparity report. Being public, it is not audited per view (the audit hook
+month the counts of uploads, queries and refusals, per quarter the re-identification
+requests, approvals and reveals, the latest signed checkpoint of the audit log with how to
+verify it, and each hot-spot forecast's method, back-test accuracy beside its baseline and
+disparity report. Being public, it is not audited per view (the audit hook
 records /api/ and the console, not this page) and its figures are cached for a short while,
 so that a busy page costs the database a few queries a minute.
 """
@@ -31,6 +32,7 @@ class Summary:
     today: date
     agreements: list[governance.AgreementOut]
     months: list[governance.MonthOut]
+    quarters: list[governance.QuarterOut]
     checkpoint: governance.CheckpointOut | None
     forecasts: list[dict]
     made_at: float
@@ -56,6 +58,7 @@ def summary() -> Summary:
                 today=today,
                 agreements=governance.agreements_in_force(current_policies(), today=today),
                 months=governance.monthly_counts(today=today),
+                quarters=governance.quarterly_reidentifications(today=today),
                 checkpoint=governance.latest_checkpoint(),
                 forecasts=governance.published_forecasts(current_policies(), today=today),
                 made_at=time.monotonic(),

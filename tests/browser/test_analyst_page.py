@@ -89,12 +89,14 @@ def _run(page, justification: str, *, limit: int | None = None) -> None:
 
 
 def _table(page) -> tuple[list[str], list[list[str]]]:
+    # The view's columns: not the row's action ("Request re-identification").
     headers = page.eval_on_selector_all(
-        "#result-table thead th", "els => els.map(e => e.textContent)"
+        "#result-table thead th:not(.row-action)", "els => els.map(e => e.textContent)"
     )
     rows = page.eval_on_selector_all(
         "#result-table tbody tr",
-        "rows => rows.map(r => [...r.cells].map(c => c.textContent))",
+        "rows => rows.map(r => [...r.cells].filter(c => !c.classList.contains('row-action'))"
+        ".map(c => c.textContent))",
     )
     return headers, rows
 

@@ -62,6 +62,7 @@ def test_the_overview_links_every_console_page(page, demo_hub):
         "/console/audit",
         "/console/report",
         "/console/seen",
+        "/console/reidentifications",
         "/console/flags",
     ]
     assert "2 active" in page.inner_text("#agreements-at-a-glance")

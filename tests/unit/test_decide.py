@@ -77,6 +77,10 @@ RESOURCES = {
     "agreement.approve": Resource(kind="agreement", agreement_id=EARLY),
     "agreement.suspend": Resource(kind="agreement", agreement_id=EARLY),
     "agreement.resume": Resource(kind="agreement", agreement_id=EARLY),
+    **{
+        f"reidentification.{verb}": Resource(kind="reidentification", agreement_id=EARLY)
+        for verb in ("request", "read", "approve", "reject", "withdraw", "reveal")
+    },
 }
 assert set(RESOURCES) == set(ACTIONS)
 
@@ -138,6 +142,23 @@ for _action in ("agreement.approve", "agreement.suspend", "agreement.resume"):
 for _action in ("forecast.run", "forecast.export"):
     for _role in PARTY:
         TABLE[(_role, _action)] = TABLE[(_role, "view.query")]
+# Re-identification: analysts of a recipient ask, read, withdraw and fetch; IG officers of a
+# party read and decide (the request's own separation rules are hub.governance's).
+_REID_ALLOWED = {
+    "request": ("analyst",),
+    "read": ("analyst", "ig_officer"),
+    "approve": ("ig_officer",),
+    "reject": ("ig_officer",),
+    "withdraw": ("analyst",),
+    "reveal": ("analyst",),
+}
+for _verb, _roles in _REID_ALLOWED.items():
+    for _role in PARTY:
+        allowed = f"+party-{_role.replace('_', '-')}"
+        TABLE[(_role, f"reidentification.{_verb}")] = (
+            allowed if _role in _roles else "role-not-allowed",
+            "not-a-party",
+        )
 assert set(TABLE) == {(role, action) for role in PARTY for action in ACTIONS}
 
 ROWS = [

@@ -128,3 +128,18 @@ def test_flags_come_most_recent_day_first():
         for i in range(REFUSALS_PER_DAY)
     ] + queries("y", WINTER, 1, hour=21)
     assert [f.rule for f in evaluate(facts)] == [OUT_OF_HOURS, REFUSALS]
+
+
+def test_three_reidentification_requests_by_one_analyst_in_the_window_are_flagged():
+    from hub.governance.flags import REIDENTIFICATION, REIDENTIFICATIONS
+
+    def asked(client: str, day: date, outcome: str = "allowed") -> EventFact:
+        moment = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=11)
+        return EventFact(moment, client, "northshire-council", REIDENTIFICATION, outcome)
+
+    facts = [asked("carol", WINTER - timedelta(days=n * 9)) for n in range(3)]
+    facts += [asked("dave", WINTER), asked("dave", WINTER - timedelta(days=2))]
+    facts += [asked("dave", WINTER, outcome="denied")]  # refused: not a request made
+    (flag,) = of(evaluate(facts), REIDENTIFICATIONS)
+    assert (flag.client, flag.count, flag.day) == ("carol", 3, WINTER)
+    assert flag.action == REIDENTIFICATION

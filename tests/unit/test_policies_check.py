@@ -21,6 +21,7 @@ EARLY = "policies/agreements/early-intervention-young-people.yaml"
 PARTNERS = "policies/partners.yaml"
 STREET = "contracts/police/police-street-crime.yaml"
 ATTENDANCE = "contracts/school/school-attendance.yaml"
+CONTACTS = "contracts/police/police-contacts.yaml"
 
 
 @pytest.fixture
@@ -429,6 +430,34 @@ BROKEN = [
         "          - property: headerAliases\n            value: Notes",
         "custom property `headerAliases` must be a list of names",
         "value: Notes",
+    ),
+    Broken(
+        "a source record reference that is an identifier",
+        CONTACTS,
+        "          - property: identifierKind\n            value: pnc_id\n",
+        "          - property: identifierKind\n            value: pnc_id\n"
+        "          - property: sourceRecordRef\n            value: true\n",
+        "column `pnc_id` is the source record reference, which is kept as the provider sent it",
+        "customProperties:",
+        occurrence=3,
+    ),
+    Broken(
+        "two source record references",
+        CONTACTS,
+        '          pattern: "^[EW]01[0-9]{6}$"',
+        '          pattern: "^[EW]01[0-9]{6}$"\n        customProperties:\n'
+        "          - property: sourceRecordRef\n            value: true",
+        "a contract names at most one source record reference (`sourceRecordRef`)",
+        "customProperties:",
+        occurrence=9,
+    ),
+    Broken(
+        "a recipient given the source record reference",
+        EARLY,
+        "fields: [pnc_id, nhs_number, date_of_birth, postcode, gender, contact_date,",
+        "fields: [contact_id, pnc_id, nhs_number, date_of_birth, postcode, gender, contact_date,",
+        "field `contact_id` is the source record reference of `police-contacts`",
+        "fields: [contact_id,",
     ),
     Broken(
         "quality rule the hub cannot run",

@@ -72,6 +72,17 @@ def test_a_view_that_reads_a_field_the_agreement_does_not_grant_is_an_error(tmp_
     assert "nosy.yaml:15:" in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_view_may_not_read_a_source_record_reference(tmp_path, policies):
+    folder = with_view(
+        tmp_path, "nosy", ETHNICITY.replace("{police: ethnicity}", "{police: contact_id}")
+    )
+    _, problems = check_views(folder, policies)
+    assert [p.line for p in problems] == [15], [str(p) for p in problems]
+    assert "is the source record reference of `police-contacts`" in problems[0].problem
+    with pytest.raises(ViewProblems):
+        load_views(folder, policies)
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

@@ -87,6 +87,12 @@ PAGES: tuple[Page, ...] = (
         "Who has seen this person",
         "The queries whose answers showed a given person, by pseudonym.",
     ),
+    Page(
+        "/console/reidentifications",
+        "Re-identification",
+        "Requests to re-identify one person (DPA 2018 s.171) awaiting your decision, and their "
+        "history.",
+    ),
     Page("/console/flags", "Flags", "Patterns in the log that an IG officer should look at."),
     Page(
         "/console/notifications",
@@ -124,6 +130,7 @@ from hub.web.console import (  # noqa: E402,F401
     audit_trail,
     flags,
     notifications,
+    reidentifications,
     report,
     seen,
     uploads,

@@ -321,7 +321,8 @@
     const body = queryBody();
     setBusy(true);
     try {
-      const data = await (await api(queryPath(), { method: "POST", body })).json();
+      const answer = await api(queryPath(), { method: "POST", body });
+      const data = tagRows(await answer.json(), answer);
       result = {
         body, columns: data.columns, rows: data.rows, next: data.next_cursor || null,
         forecast: data.forecast || null,
@@ -347,7 +348,8 @@
     setBusy(true);
     try {
       const body = { ...result.body, cursor: result.next };
-      const data = await (await api(queryPath(), { method: "POST", body })).json();
+      const answer = await api(queryPath(), { method: "POST", body });
+      const data = tagRows(await answer.json(), answer);
       result.rows.push(...data.rows);
       result.next = data.next_cursor;
       appendRows(data.rows);
@@ -392,15 +394,140 @@
     return td;
   }
 
+  // Each row remembers the query (its X-Request-Id) that showed it: a re-identification
+  // request names that query. Not enumerable, so it never reaches a download.
+  function tagRows(data, answer) {
+    const requestId = answer.headers.get("X-Request-Id") || "";
+    for (const row of data.rows) Object.defineProperty(row, "__request", { value: requestId });
+    return data;
+  }
+
+  function personColumn() {
+    if (!view || view.kind !== "person") return null;
+    return result.columns.find((c) => columnType(c) === "pseudonym") || null;
+  }
+
   function appendRows(rows) {
     const body = $("result-table").querySelector("tbody");
     const fragment = document.createDocumentFragment();
+    const person = personColumn();
     for (const row of rows) {
       const tr = document.createElement("tr");
       for (const column of result.columns) tr.append(cell(column, row[column]));
+      if (person) {
+        const td = document.createElement("td");
+        td.className = "row-action"; // not a column of the view: downloads do not have it
+        const ask = el("button", "Request re-identification", "secondary small");
+        ask.type = "button";
+        ask.dataset.testid = "request-reidentification";
+        ask.addEventListener("click", () => openReidentification(row[person], row.__request));
+        td.append(ask);
+        tr.append(td);
+      }
       fragment.append(tr);
     }
     body.append(fragment);
+  }
+
+  // ---- re-identification (DPA 2018 s.171) ---------------------------------------------
+
+  const REID = "/api/v1/reidentifications";
+
+  function openReidentification(pseudonym, requestId) {
+    $("reid-problem").hidden = true;
+    $("reid-done").hidden = true;
+    $("reid-pseudonym").value = pseudonym;
+    $("reid-origin").value = requestId;
+    $("reid-person").textContent = pseudonym.slice(0, 12) + "…";
+    $("reid-card").hidden = false;
+    $("reid-card").scrollIntoView({ block: "start" });
+    $("reid-legislation").focus();
+  }
+
+  async function submitReidentification(event) {
+    event.preventDefault();
+    $("reid-problem").hidden = true;
+    const body = {
+      origin_request_id: $("reid-origin").value,
+      pseudonym: $("reid-pseudonym").value,
+      basis: $("reid-basis").value,
+      legislation: $("reid-legislation").value.trim(),
+      case_reference: $("reid-case").value.trim(),
+      justification: $("reid-justification").value.trim(),
+      necessity_statement: $("reid-necessity").value.trim(),
+    };
+    try {
+      const made = await (await api(REID, { method: "POST", body })).json();
+      $("reid-form").reset();
+      $("reid-done").textContent = `Request ${made.id} sent (case ${made.case_reference}). ` +
+        "It needs two approvals, one of them from a provider of the person's records.";
+      $("reid-done").hidden = false;
+      await loadReidentifications();
+    } catch (err) {
+      handle(err, $("reid-problem"));
+    }
+  }
+
+  async function loadReidentifications() {
+    let data;
+    try {
+      data = await (await api(REID)).json();
+    } catch (err) {
+      if (err instanceof Problem && err.status === 403) return; // not an analyst of a party
+      handle(err, $("reid-list-problem"));
+      return;
+    }
+    const body = $("reid-requests").querySelector("tbody");
+    body.replaceChildren();
+    for (const item of data.items) {
+      const tr = document.createElement("tr");
+      tr.dataset.request = item.id;
+      tr.dataset.status = item.status;
+      tr.append(el("td", item.created_at.slice(0, 16).replace("T", " ")));
+      tr.append(el("td", item.case_reference));
+      tr.append(el("td", item.basis));
+      tr.append(el("td", item.status.replace("_", " ")));
+      const td = document.createElement("td");
+      if (item.status === "approved") {
+        const fetchButton = el("button", "Fetch the references (once)");
+        fetchButton.type = "button";
+        fetchButton.dataset.testid = "fetch-references";
+        fetchButton.addEventListener("click", () => reveal(item.id));
+        td.append(fetchButton);
+        if (item.expires_at) td.append(el("span", ` until ${item.expires_at.slice(0, 16).replace("T", " ")} UTC`, "muted"));
+      } else if (item.revealed_at) {
+        td.textContent = `fetched ${item.revealed_at.slice(0, 16).replace("T", " ")} UTC`;
+      } else {
+        td.textContent = "—";
+      }
+      tr.append(td);
+      body.append(tr);
+    }
+    $("reid-requests-card").hidden = data.items.length === 0;
+  }
+
+  async function reveal(id) {
+    $("reid-list-problem").hidden = true;
+    try {
+      const data = await (await api(`${REID}/${encodeURIComponent(id)}/reveal`)).json();
+      const body = $("reid-revealed-table").querySelector("tbody");
+      body.replaceChildren();
+      for (const row of data.rows) {
+        const tr = document.createElement("tr");
+        for (const value of [row.provider, row.dataset, row.upload_id, String(row.row),
+          row.reference_column || "—", row.reference || "—"]) tr.append(el("td", value));
+        body.append(tr);
+      }
+      $("reid-revealed-note").textContent = data.rows.length
+        ? `${data.rows.length} rows. Resolve each reference in the provider's own system; ` +
+          "the hub will not show them again."
+        : `No rows: ${data.reason || "none held"}.`;
+      $("reid-revealed").hidden = false;
+      await loadReidentifications();
+    } catch (err) {
+      handle(err, $("reid-list-problem"));
+      await loadReidentifications();
+    }
   }
 
   async function showResult(fresh) {
@@ -413,6 +540,9 @@
         const described = view.columns.find((c) => c.name === column);
         if (described) th.title = described.description;
         head.append(th);
+      }
+      if (personColumn()) {
+        head.append(Object.assign(el("th", "Action", "row-action"), { scope: "col" }));
       }
       $("result-table").querySelector("thead").replaceChildren(head);
       $("result-table").querySelector("tbody").replaceChildren();
@@ -739,10 +869,14 @@
   $("download-geojson").addEventListener("click", () => download("geojson"));
   $("map-month").addEventListener("change", () => drawMap(false));
   $("map-measure").addEventListener("change", () => drawMap(false));
+  $("reid-form").addEventListener("submit", submitReidentification);
+  $("reid-cancel").addEventListener("click", () => { $("reid-card").hidden = true; });
+  $("reid-refresh").addEventListener("click", () => loadReidentifications());
 
   if (!window.hub.token()) {
     showSignedOut("");
   } else {
     loadViews().catch((err) => handle(err, $("page-problem")));
+    loadReidentifications().catch((err) => handle(err, $("page-problem")));
   }
 })();

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 15:00:47.748602
+Create Date: 2026-12-03 16:05:01.767024
 """
 from alembic import op
 import sqlalchemy as sa
@@ -94,6 +94,44 @@ def upgrade() -> None:
     sa.Column('loaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('record_references',
+    sa.Column('dataset', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('upload_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('row', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('dataset', 'upload_id', 'row')
+    )
+    with op.batch_alter_table('record_references', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_record_references_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('reidentification_requests',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('linkage_domain', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('view_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('origin_request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('requester_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('requester_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('legislation', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('case_reference', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('justification', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('necessity_statement', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('target_providers', sa.JSON(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('approved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reidentification_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reidentification_requests_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reidentification_requests_requester_partner'), ['requester_partner'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reidentification_requests_status'), ['status'], unique=False)
+
     op.create_table('view_disclosures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -202,6 +240,29 @@ def upgrade() -> None:
     with op.batch_alter_table('oauth_clients', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_oauth_clients_partner_id'), ['partner_id'], unique=False)
 
+    op.create_table('reidentification_approvals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['reidentification_requests.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('request_id', 'partner', name='uq_reidentification_approvals_partner')
+    )
+    with op.batch_alter_table('reidentification_approvals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reidentification_approvals_request_id'), ['request_id'], unique=False)
+
+    op.create_table('reidentification_reveals',
+    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('fetched_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('fetched_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['reidentification_requests.id'], ),
+    sa.PrimaryKeyConstraint('request_id')
+    )
     op.create_table('uploads',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('agreement_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -301,6 +362,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_uploads_agreement_id'))
 
     op.drop_table('uploads')
+    op.drop_table('reidentification_reveals')
+    with op.batch_alter_table('reidentification_approvals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reidentification_approvals_request_id'))
+
+    op.drop_table('reidentification_approvals')
     with op.batch_alter_table('oauth_clients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oauth_clients_partner_id'))
 
@@ -330,6 +396,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_view_disclosures_person')
 
     op.drop_table('view_disclosures')
+    with op.batch_alter_table('reidentification_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reidentification_requests_status'))
+        batch_op.drop_index(batch_op.f('ix_reidentification_requests_requester_partner'))
+        batch_op.drop_index(batch_op.f('ix_reidentification_requests_agreement_id'))
+
+    op.drop_table('reidentification_requests')
+    with op.batch_alter_table('record_references', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_record_references_expires_at'))
+
+    op.drop_table('record_references')
     op.drop_table('partners')
     with op.batch_alter_table('corrections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_corrections_agreement_id'))
