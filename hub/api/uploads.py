@@ -126,7 +126,10 @@ def submit(path: DatasetPath, query: SubmitQuery, header: SubmitHeaders):
     service.authorize_upload(identity=identity, agreement_id=path.agreement, dataset=path.dataset)
     settings = current_app.extensions["hub.settings"]
     received = receive(
-        request, spool_dir=settings.effective_spool_dir, max_bytes=settings.max_upload_bytes
+        request,
+        spool_dir=settings.effective_spool_dir,
+        max_bytes=settings.max_upload_bytes,
+        reserve_bytes=settings.spool_reserve_bytes,
     )
     try:
         upload, created = service.submit_upload(

@@ -3,7 +3,7 @@ call hub.views.query, serialise (JSON, CSV or Parquet by Accept)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response, g, request
 from flask_openapi3 import APIBlueprint, Tag
@@ -71,11 +71,23 @@ class ViewList(BaseModel):
     items: list[ViewSummary]
 
 
+# Bounds on a query (DESIGN.md decision 10): with the texts' lengths they bound the body
+# and the audit event the query leaves.
+MAX_FILTERS = 20
+MAX_IN_VALUES = 100
+MAX_VALUE_LENGTH = 100
+MAX_COLUMNS = 50
+Scalar = Annotated[str, Field(max_length=MAX_VALUE_LENGTH)] | int | float | bool | None
+
+
 class FilterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    column: str
+    column: str = Field(max_length=100)
     op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in"]
-    value: Any
+    value: Scalar | Annotated[list[Scalar], Field(max_length=MAX_IN_VALUES)] = Field(
+        description=f"A string, number, boolean or null; for `in`, a list of at most "
+        f"{MAX_IN_VALUES} of them."
+    )
 
 
 class QueryBody(BaseModel):
@@ -83,8 +95,10 @@ class QueryBody(BaseModel):
     purpose: str = Field(max_length=100, description="The agreement's purpose id.")
     justification: str = Field(max_length=2000, description="Why this query; required.")
     case_reference: str | None = Field(default=None, max_length=200)
-    filters: list[FilterIn] = []
-    columns: list[str] | None = None
+    filters: list[FilterIn] = Field(default=[], max_length=MAX_FILTERS)
+    columns: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=MAX_COLUMNS
+    )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=200)
 
