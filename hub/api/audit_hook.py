@@ -64,6 +64,10 @@ def event_for(response: Response) -> NewEvent:
         outcome = "failed"
     error_code = g.get("error_code")
     reason = so_far.get("reason") or error_code or ("ok" if status < 400 else f"http_{status}")
+    if outcome == "failed" and error_code:
+        # A request that was allowed and then failed: its cause is the failure (a body cut
+        # short, a full disk), not the reason it was allowed.
+        reason = error_code
     http: dict[str, Any] = {"method": request.method, "status": status}
     if status >= 400 and error_code:
         http["code"] = error_code

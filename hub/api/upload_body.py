@@ -60,6 +60,7 @@ class Received:
     media_type: str  # one of ACCEPTED
     filename: str | None
     fields: dict[str, str]  # the multipart form's other fields; empty for a raw body
+    digests_checked: tuple[str, ...] = ()  # the Content-Digest algorithms the body matched
 
 
 def declared_type(request: Request) -> str:
@@ -145,7 +146,7 @@ def receive(
         expected=Expected(size_bytes=request.content_length, digests=digests),
         reserve_bytes=reserve_bytes,
     )
-    return Received(spooled, _settle_type(spooled, mimetype), None, {})
+    return Received(spooled, _settle_type(spooled, mimetype), None, {}, tuple(sorted(digests)))
 
 
 def _receive_form(
@@ -209,7 +210,13 @@ def _receive_form(
             handle.close()
     declared = OCTET_STREAM if part_type in _VAGUE_PART_TYPES else part_type
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    return Received(spooled, _settle_type(spooled, declared), part.filename or None, fields)
+    return Received(
+        spooled,
+        _settle_type(spooled, declared),
+        part.filename or None,
+        fields,
+        tuple(sorted(digests)),
+    )
 
 
 def _settle_type(spooled: SpooledFile, declared: str) -> str:

@@ -131,6 +131,8 @@ def submit(path: DatasetPath, query: SubmitQuery, header: SubmitHeaders):
         max_bytes=settings.max_upload_bytes,
         reserve_bytes=settings.spool_reserve_bytes,
     )
+    if received.digests_checked:
+        audit.note(details={"content_digest": list(received.digests_checked)})
     try:
         upload, created = service.submit_upload(
             identity=identity,
