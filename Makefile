@@ -62,6 +62,7 @@ lint: $(TEST_STAMP)
 
 docker-lint: $(TEST_STAMP)
 	$(BIN)/hadolint docker/Dockerfile
+	$(BIN)/hadolint docker/proxy/Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
 
 migration: $(STAMP)

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from hub import db
-from hub.api.problems import problem_response
+from hub.api.problems import database_unavailable, database_unreachable, problem_response
 from hub.audit import Actor, LogCorrupted, NewEvent, append, audit_config, noted
 from hub.errors import ServiceUnavailable
 
@@ -96,6 +96,8 @@ def _record(response: Response) -> Response:
             g.get("request_id", "-"),
         )
         response.close()  # the withheld answer may hold a file or a stream
+        if database_unreachable(exc):
+            return problem_response(database_unavailable())
         return problem_response(
             ServiceUnavailable(
                 "The audit log is unavailable, so the hub withholds its answer. "

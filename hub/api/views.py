@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import audit, auth, clock
 from hub.agreements import current_policies
+from hub.api.problem_docs import problem_responses
 from hub.views import export
 from hub.views.compile import CallerFilterValue
 from hub.views.query import (
@@ -145,7 +146,18 @@ def read_view(path: ViewPath):
     ).model_dump(mode="json")
 
 
-@api.post("/views/<id>/query", responses={200: QueryOut})
+@api.post(
+    "/views/<id>/query",
+    responses={
+        200: QueryOut,
+        **problem_responses(
+            {
+                413: "The body is larger than HUB_MAX_JSON_BYTES.",
+                503: "The database is unavailable: ask again after Retry-After.",
+            }
+        ),
+    },
+)
 def query_view(path: ViewPath, body: QueryBody):
     """Run a view for the agreement's purpose with a justification: JSON, or CSV / Parquet
     by `Accept` (text/csv, application/vnd.apache.parquet)."""
