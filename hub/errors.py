@@ -130,9 +130,6 @@ class BodyTimeout(HubError):
     code = "body_timeout"
     title = "The request body arrived too slowly"
 
-    def headers(self) -> dict[str, str]:
-        return {"Connection": "close"}
-
 
 class InsufficientStorage(HubError):
     """The hub has no room to keep the upload (its spool disk is full)."""

@@ -27,6 +27,9 @@ MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
 }
 
+# How many times `send` tries when the hub answers 503 (it says when with Retry-After).
+BUSY_ATTEMPTS = 3
+
 # Exit codes of `hub upload`.
 PUBLISHED, NOT_PUBLISHED, REFUSED = 0, 1, 2
 
@@ -34,9 +37,17 @@ PUBLISHED, NOT_PUBLISHED, REFUSED = 0, 1, 2
 class SendFailed(Exception):
     """The hub refused the request, or could not be reached: nothing was processed."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -84,17 +95,26 @@ class Sender:
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         params = {"replaces": replaces} if replaces else None
-        with open(path, "rb") as handle:
-            body = _Counting(handle, path.stat().st_size, on_bytes)
-            response = self._call(
-                session,
-                "POST",
-                f"/api/v1/agreements/{agreement}/datasets/{dataset}/uploads",
-                data=body,
-                headers=headers,
-                params=params,
-            )
-        return response.status_code, response.json()
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            with open(path, "rb") as handle:
+                body = _Counting(handle, path.stat().st_size, on_bytes)
+                try:
+                    response = self._call(
+                        session,
+                        "POST",
+                        f"/api/v1/agreements/{agreement}/datasets/{dataset}/uploads",
+                        data=body,
+                        headers=headers,
+                        params=params,
+                    )
+                except SendFailed as failed:
+                    # 503 (busy, or the database failing over) says when to come back.
+                    if failed.status != 503 or attempt == BUSY_ATTEMPTS:
+                        raise
+                    time.sleep(min(failed.retry_after or 5, 30))
+                    continue
+            return response.status_code, response.json()
+        raise AssertionError("unreachable")
 
     def status(self, session: requests.Session, token: str, location: str) -> dict[str, Any]:
         response = self._call(
@@ -177,7 +197,13 @@ def _problem(response: requests.Response) -> SendFailed:
     for item in body.get("errors") or []:
         if isinstance(item, dict):
             message += f"\n  {item.get('location')}: {item.get('message')}"
-    return SendFailed(message, status=response.status_code, code=code)
+    retry_after = response.headers.get("Retry-After", "")
+    return SendFailed(
+        message,
+        status=response.status_code,
+        code=code,
+        retry_after=int(retry_after) if retry_after.isdigit() else None,
+    )
 
 
 class _Counting:
