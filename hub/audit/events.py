@@ -105,10 +105,7 @@ def bound_details(details: dict[str, Any]) -> dict[str, Any]:
     if len(canonical_json(details)) <= MAX_DETAILS_BYTES:
         return details
     sized = sorted(
-        (
-            (canonical_json(value), str(key)[:MAX_DETAIL_KEY], value)
-            for key, value in details.items()
-        ),
+        ((canonical_json(value), str(key), value) for key, value in details.items()),
         key=lambda item: (len(item[0]), item[1]),
     )
     kept: dict[str, Any] = {}
@@ -117,18 +114,17 @@ def bound_details(details: dict[str, Any]) -> dict[str, Any]:
     room = MAX_DETAILS_BYTES - OMITTED_BYTES
     listed = OMITTED_BYTES - 64  # `"omitted":{}`, `"omitted_count":N`, braces and commas
     for text, key, value in sized:
-        if key in ("omitted", "omitted_count") or key in kept:
-            continue
         cost = len(canonical_json(key)) + 2 + len(text)
-        if cost <= room:
+        if key not in ("omitted", "omitted_count") and cost <= room:
             kept[key] = value
             room -= cost
             continue
         count += 1
+        name = key[:MAX_DETAIL_KEY]  # named once, however many long keys share it
         note = {"bytes": len(text), "sha256": hashlib.sha256(text).hexdigest()}
-        cost = len(canonical_json({key: note}))
-        if cost <= listed:
-            omitted[key] = note
+        cost = len(canonical_json({name: note}))
+        if name not in omitted and cost <= listed:
+            omitted[name] = note
             listed -= cost
     return {**kept, "omitted": omitted, "omitted_count": count}
 
