@@ -23,7 +23,7 @@ help:
 	@echo "make demo         install into .venv and run the hub with demo data on http://$${HUB_HOST:-127.0.0.1}:$${HUB_PORT:-8000}"
 	@echo "make test         install test tools, lint, make sure PostgreSQL answers, run the whole suite"
 	@echo "make lint         ruff check . and the import rule (.importlinter: doors on top, stages below)"
-	@echo "make docker-lint  hadolint docker/Dockerfile and check docker/compose.yaml against the compose spec"
+	@echo "make docker-lint  hadolint both Dockerfiles (hub, proxy) and check docker/compose.yaml against the compose spec"
 	@echo "make migration    regenerate the initial Alembic revision from hub/db/models.py"
 	@echo "make bench        run every bench/*.py"
 	@echo "make clean        remove .venv and caches, stop the test PostgreSQL cluster"
@@ -62,6 +62,7 @@ lint: $(TEST_STAMP)
 
 docker-lint: $(TEST_STAMP)
 	$(BIN)/hadolint docker/Dockerfile
+	$(BIN)/hadolint docker/proxy/Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.yaml
 
 migration: $(STAMP)

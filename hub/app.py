@@ -27,7 +27,7 @@ from hub import (
     views,
     web,
 )
-from hub.api import audit_hook, problems
+from hub.api import audit_hook, body_limits, problems
 from hub.keys import load_keys
 from hub.settings import Settings
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
     problems.init_app(app)  # first: every later failure is answered as problem+json
     db.init_app(app, settings.effective_database_url)
+    body_limits.init_app(app)  # sizes, nesting, time and concurrency of request bodies
 
     @app.before_request
     def _request_id():

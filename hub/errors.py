@@ -125,3 +125,52 @@ class ServiceUnavailable(HubError):
     status = 503
     code = "unavailable"
     title = "Service unavailable"
+
+
+class IncompleteBody(InvalidRequest):
+    """The request body ended before its Content-Length, or a chunked body before its last
+    chunk (the sender's connection broke): nothing of it is processed."""
+
+    code = "incomplete_body"
+    title = "The request body is incomplete"
+
+
+class BodyTimeout(HubError):
+    """The request body arrived too slowly: the hub stopped reading it."""
+
+    status = 408
+    code = "body_timeout"
+    title = "The request body arrived too slowly"
+
+
+class InsufficientStorage(HubError):
+    """The hub has no room to keep the upload (its spool disk is full)."""
+
+    status = 507
+    code = "insufficient_storage"
+    title = "The hub has no room for this upload"
+
+
+class Busy(HubError):
+    """Too many requests are sending bodies to this process at once; try again shortly."""
+
+    status = 503
+    code = "busy"
+    title = "The hub is busy"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **kwargs):
+        super().__init__(detail, **kwargs)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database does not answer (it is restarting or failing over)."""
+
+    code = "database_unavailable"
+    title = "The database is unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}

@@ -10,6 +10,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from hub import audit, db, notify
+from hub.api.body_limits import configure_body_readers
 from hub.ingest import ingest_stopping, start_background, stop_ingest
 from hub.retention import start_retention_schedule, stop_retention_schedule
 
@@ -20,6 +21,10 @@ class HubServer(BaseApplication):
     def __init__(self, app: Flask, *, host: str, port: int, workers: int, threads: int):
         self.application = app
         self._quitting = False
+        # gthread: each request holds a thread while its body arrives. At most `threads - 2`
+        # of them read bodies at once (HUB_BODY_READERS), and a body must keep coming
+        # (HUB_BODY_TIMEOUT_SECONDS, HUB_BODY_MIN_RATE): slow senders cannot hold them all.
+        configure_body_readers(app, threads)
         self.options = {
             "bind": f"{host}:{port}",
             "workers": workers,

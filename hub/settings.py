@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     # folder (a shared volume) when HUB_REDIS_URL spreads jobs across machines.
     spool_dir: Path | None = None
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    # Every other request body (JSON, forms): larger ones are refused with 413 unread.
+    max_json_bytes: int = Field(default=1024**2, gt=0, le=64 * 1024**2)
+    # A body must keep coming: the hub stops reading one (408) that has not arrived
+    # HUB_BODY_TIMEOUT_SECONDS after it began, plus one second per HUB_BODY_MIN_RATE bytes
+    # received (Apache mod_reqtimeout's rule), or that stalls that long between two reads.
+    body_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    body_min_rate: int = Field(default=500, ge=1)
+    # How many requests may read a body at once in one serving process (the rest get 503
+    # with Retry-After), so that slow senders never hold every thread. 0: `hub serve` sets
+    # it to its threads less two.
+    body_readers: int = Field(default=0, ge=0, le=1024)
+    # The spool keeps this much disk free: an upload that would eat into it is refused
+    # with 507, as a full disk is.
+    spool_reserve_bytes: int = Field(default=64 * 1024**2, ge=0)
+    # A partial spool file (`*.part`, or a spooled file no upload claimed) untouched this
+    # long is left from a transfer that died with its process: swept at start and with the
+    # upload recovery (every 30 s).
+    spool_stale_seconds: int = Field(default=600, ge=1)
     # Worker threads in the server process when no HUB_REDIS_URL is set.
     ingest_threads: int = Field(default=2, ge=1, le=32)
     # How often each serving process runs the retention job (hub/retention); 0 turns it off.

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from hub import db
-from hub.api.problems import problem_response
+from hub.api.problems import database_unavailable, database_unreachable, problem_response
 from hub.audit import Actor, LogCorrupted, NewEvent, append, audit_config, noted
 from hub.errors import ServiceUnavailable
 
@@ -64,6 +64,10 @@ def event_for(response: Response) -> NewEvent:
         outcome = "failed"
     error_code = g.get("error_code")
     reason = so_far.get("reason") or error_code or ("ok" if status < 400 else f"http_{status}")
+    if outcome == "failed" and error_code:
+        # A request that was allowed and then failed: its cause is the failure (a body cut
+        # short, a full disk), not the reason it was allowed.
+        reason = error_code
     http: dict[str, Any] = {"method": request.method, "status": status}
     if status >= 400 and error_code:
         http["code"] = error_code
@@ -92,6 +96,8 @@ def _record(response: Response) -> Response:
             g.get("request_id", "-"),
         )
         response.close()  # the withheld answer may hold a file or a stream
+        if database_unreachable(exc):
+            return problem_response(database_unavailable())
         return problem_response(
             ServiceUnavailable(
                 "The audit log is unavailable, so the hub withholds its answer. "

@@ -10,9 +10,11 @@ import traceback
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, json, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from hub.errors import (
+    DatabaseUnavailable,
     Forbidden,
     HubError,
     InvalidRequest,
@@ -103,6 +105,23 @@ def from_http_exception(exc: HTTPException) -> HubError:
     return kind(detail)
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now (restarting, failing over, a
+    connection cut), as opposed to a fault of the hub's: the caller may simply try again."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, sa_exc.OperationalError | sa_exc.DisconnectionError | sa_exc.TimeoutError
+    ) or (isinstance(exc, sa_exc.InterfaceError) and "closed" in str(exc.orig or "").lower())
+
+
+def database_unavailable() -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        "The hub's database is not answering just now (it may be restarting or failing "
+        "over). Nothing was changed; send the request again after Retry-After seconds."
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HubError)
     def _hub_error(error: HubError):
@@ -114,6 +133,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unreachable(exc):
+            log.warning(
+                "database unavailable (%s) on request %s; answering 503",
+                type(exc).__name__,
+                g.get("request_id", "-"),
+            )
+            return problem_response(database_unavailable())
         # The server log gets the exception's type and where it was raised, but not its
         # message: a message can quote the data it choked on, and data may hold identifiers.
         # The caller gets a request id to quote, never a trace.

@@ -9,6 +9,11 @@ while the bytes arrive (a chunked body has no Content-Length).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +34,7 @@ from hub.ingest.parse_format import (
     SNIFF_BYTES,
     detect_format,
 )
-from hub.ingest.spool import SpooledFile, spool
+from hub.ingest.spool import DIGESTS, Expected, SpooledFile, spool
 
 # The names the hub documents for the three formats (parse_format.MEDIA_TYPES has aliases).
 CANONICAL = {
@@ -55,6 +60,7 @@ class Received:
     media_type: str  # one of ACCEPTED
     filename: str | None
     fields: dict[str, str]  # the multipart form's other fields; empty for a raw body
+    digests_checked: tuple[str, ...] = ()  # the Content-Digest algorithms the body matched
 
 
 def declared_type(request: Request) -> str:
@@ -78,17 +84,79 @@ def check_length(request: Request, *, max_bytes: int) -> None:
         raise _too_large(max_bytes)
 
 
-def receive(request: Request, *, spool_dir: Path, max_bytes: int) -> Received:
-    """Spool the upload of `request` (raw or multipart), checked against `max_bytes`."""
+_DIGEST_MEMBER = re.compile(r"^\s*([a-z][a-z0-9_.*-]*)\s*=\s*:([A-Za-z0-9+/=]*):\s*(?:;.*)?$")
+
+
+def content_digests(request: Request) -> dict[str, bytes]:
+    """RFC 9530 `Content-Digest`, by algorithm: the ones the hub checks (sha-256, sha-512).
+
+    A header the hub cannot read, or one that gives none of those, is refused: a sender who
+    asks for a check gets one or is told why not.
+    """
+    header = request.headers.get("Content-Digest")
+    if header is None:
+        return {}
+    digests: dict[str, bytes] = {}
+    for member in header.split(","):
+        match = _DIGEST_MEMBER.match(member)
+        if not match:
+            raise _bad_digest(header)
+        name, value = match.group(1), match.group(2)
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _bad_digest(header) from None
+        if name in DIGESTS:
+            if len(raw) != hashlib.new(DIGESTS[name]).digest_size:
+                raise _bad_digest(header)
+            digests[name] = raw
+    if not digests:
+        raise _bad_digest(header)
+    return digests
+
+
+def _bad_digest(header: str) -> InvalidRequest:
+    return InvalidRequest(
+        "The Content-Digest header cannot be checked: give it as RFC 9530 says, e.g. "
+        "`Content-Digest: sha-256=:<base64 of the SHA-256 of the body>:` (sha-256 or sha-512).",
+        code="bad_content_digest",
+    )
+
+
+def receive(
+    request: Request, *, spool_dir: Path, max_bytes: int, reserve_bytes: int = 0
+) -> Received:
+    """Spool the upload of `request` (raw or multipart), checked against `max_bytes`, its
+    Content-Length (a body that ends early is refused) and its Content-Digest if given."""
     mimetype = declared_type(request)
     check_length(request, max_bytes=max_bytes)
+    digests = content_digests(request)
     if mimetype == MULTIPART:
-        return _receive_form(request, spool_dir=spool_dir, max_bytes=max_bytes)
-    spooled = spool(request.stream, spool_dir=spool_dir, max_bytes=max_bytes)
-    return Received(spooled, _settle_type(spooled, mimetype), None, {})
+        return _receive_form(
+            request,
+            spool_dir=spool_dir,
+            max_bytes=max_bytes,
+            digests=digests,
+            reserve_bytes=reserve_bytes,
+        )
+    spooled = spool(
+        request.stream,
+        spool_dir=spool_dir,
+        max_bytes=max_bytes,
+        expected=Expected(size_bytes=request.content_length, digests=digests),
+        reserve_bytes=reserve_bytes,
+    )
+    return Received(spooled, _settle_type(spooled, mimetype), None, {}, tuple(sorted(digests)))
 
 
-def _receive_form(request: Request, *, spool_dir: Path, max_bytes: int) -> Received:
+def _receive_form(
+    request: Request,
+    *,
+    spool_dir: Path,
+    max_bytes: int,
+    digests: dict[str, bytes],
+    reserve_bytes: int,
+) -> Received:
     spool_dir.mkdir(parents=True, exist_ok=True)
     opened: list[IO[bytes]] = []
 
@@ -105,7 +173,7 @@ def _receive_form(request: Request, *, spool_dir: Path, max_bytes: int) -> Recei
         silent=False,
     )
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    body = _Capped(request.stream, max_bytes + MULTIPART_OVERHEAD, max_bytes)
+    body = _Capped(request.stream, max_bytes + MULTIPART_OVERHEAD, max_bytes, digests)
     try:
         try:
             _, form, files = parser.parse(body, mimetype, request.content_length, options)
@@ -133,13 +201,22 @@ def _receive_form(request: Request, *, spool_dir: Path, max_bytes: int) -> Recei
                 f"NDJSON or Parquet file ({', '.join(ACCEPTED)}).",
                 extra={"accepted": list(ACCEPTED)},
             )
-        spooled = spool(part.stream, spool_dir=spool_dir, max_bytes=max_bytes)
+        body.check_digests()  # of the whole form, as RFC 9530 has it, before anything is kept
+        spooled = spool(
+            part.stream, spool_dir=spool_dir, max_bytes=max_bytes, reserve_bytes=reserve_bytes
+        )
     finally:
         for handle in opened:
             handle.close()
     declared = OCTET_STREAM if part_type in _VAGUE_PART_TYPES else part_type
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    return Received(spooled, _settle_type(spooled, declared), part.filename or None, fields)
+    return Received(
+        spooled,
+        _settle_type(spooled, declared),
+        part.filename or None,
+        fields,
+        tuple(sorted(digests)),
+    )
 
 
 def _settle_type(spooled: SpooledFile, declared: str) -> str:
@@ -167,14 +244,32 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
 
 
 class _Capped:
-    """A read-only stream that refuses to give more than `limit` bytes in all."""
+    """A read-only stream that refuses to give more than `limit` bytes in all, hashing what
+    it gives for the body's Content-Digest."""
 
-    def __init__(self, stream: BinaryIO, limit: int, max_bytes: int):
+    def __init__(
+        self, stream: BinaryIO, limit: int, max_bytes: int, digests: dict[str, bytes]
+    ):
         self._stream, self._left, self._max_bytes = stream, limit, max_bytes
+        self._want = digests
+        self._hashes = {name: hashlib.new(DIGESTS[name]) for name in digests}
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
         self._left -= len(data)
         if self._left < 0:
             raise _too_large(self._max_bytes)
+        for hashed in self._hashes.values():
+            hashed.update(data)
         return data
+
+    def check_digests(self) -> None:
+        for name, want in self._want.items():
+            if not hmac.compare_digest(self._hashes[name].digest(), want):
+                raise InvalidRequest(
+                    f"The body's {name} digest is not the one its Content-Digest header "
+                    "gives: the form changed or was cut on its way. Nothing of it was "
+                    "processed; send it again.",
+                    code="digest_mismatch",
+                    extra={"algorithm": name},
+                )

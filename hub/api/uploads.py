@@ -16,6 +16,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from hub import agreements, audit, auth
+from hub.api.problem_docs import problem_responses
 from hub.api.upload_body import ACCEPTED, MULTIPART, OCTET_STREAM, receive
 from hub.contracts import current_contracts
 from hub.errors import NotFound
@@ -107,14 +108,32 @@ def _answer(upload, status: int, identity) -> tuple[dict, int, dict[str, str]]:
 
 @api.post(
     "/agreements/<agreement>/datasets/<dataset>/uploads",
-    responses={202: UploadOut, 200: UploadOut},
+    responses={
+        202: UploadOut,
+        200: UploadOut,
+        **problem_responses(
+            {
+                400: "The body ended before its Content-Length or last chunk "
+                "(`incomplete_body`), does not match its Content-Digest (`digest_mismatch`), "
+                "or the request is otherwise not valid. Nothing was kept.",
+                408: "The body arrived too slowly (`body_timeout`); nothing was kept.",
+                413: "The file is larger than HUB_MAX_UPLOAD_BYTES.",
+                503: "The hub is reading as many bodies as it can (`busy`), or its database "
+                "is unavailable: send it again after Retry-After.",
+                507: "The hub has no room to keep the file (`insufficient_storage`); nothing "
+                "was kept.",
+            }
+        ),
+    },
     openapi_extensions=_BODY_DOC,
 )
 def submit(path: DatasetPath, query: SubmitQuery, header: SubmitHeaders):
     """Send a file for a dataset under an agreement; it is processed in the background.
 
     202 with the new upload, or 200 with the existing one when the same file (or the same
-    Idempotency-Key) was sent before. Follow `Location` until `done`.
+    Idempotency-Key) was sent before. Follow `Location` until `done`. Give RFC 9530
+    `Content-Digest: sha-256=:…:` and the hub checks the bytes against it before it keeps
+    them (`hub upload` always does).
     """
     resource = agreements.Resource(
         kind="dataset", agreement_id=path.agreement, dataset=path.dataset
@@ -126,8 +145,13 @@ def submit(path: DatasetPath, query: SubmitQuery, header: SubmitHeaders):
     service.authorize_upload(identity=identity, agreement_id=path.agreement, dataset=path.dataset)
     settings = current_app.extensions["hub.settings"]
     received = receive(
-        request, spool_dir=settings.effective_spool_dir, max_bytes=settings.max_upload_bytes
+        request,
+        spool_dir=settings.effective_spool_dir,
+        max_bytes=settings.max_upload_bytes,
+        reserve_bytes=settings.spool_reserve_bytes,
     )
+    if received.digests_checked:
+        audit.note(details={"content_digest": list(received.digests_checked)})
     try:
         upload, created = service.submit_upload(
             identity=identity,

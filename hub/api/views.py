@@ -5,7 +5,7 @@ Parquet by Accept; forecasts JSON or application/geo+json patrol zones)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response, g, request
 from flask_openapi3 import APIBlueprint, Tag
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub import audit, auth, clock, notify
 from hub.agreements import current_policies
+from hub.api.problem_docs import problem_responses
 from hub.errors import InvalidRequest
 from hub.views import export
 from hub.views.compile import CallerFilterValue
@@ -89,11 +90,23 @@ class ViewList(BaseModel):
     items: list[ViewSummary]
 
 
+# Bounds on a query (DESIGN.md decision 10): with the texts' lengths they bound the body
+# and the audit event the query leaves.
+MAX_FILTERS = 20
+MAX_IN_VALUES = 100
+MAX_VALUE_LENGTH = 100
+MAX_COLUMNS = 50
+Scalar = Annotated[str, Field(max_length=MAX_VALUE_LENGTH)] | int | float | bool | None
+
+
 class FilterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    column: str
+    column: str = Field(max_length=100)
     op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in"]
-    value: Any
+    value: Scalar | Annotated[list[Scalar], Field(max_length=MAX_IN_VALUES)] = Field(
+        description=f"A string, number, boolean or null; for `in`, a list of at most "
+        f"{MAX_IN_VALUES} of them."
+    )
 
 
 class QueryBody(BaseModel):
@@ -101,8 +114,10 @@ class QueryBody(BaseModel):
     purpose: str = Field(max_length=100, description="The agreement's purpose id.")
     justification: str = Field(max_length=2000, description="Why this query; required.")
     case_reference: str | None = Field(default=None, max_length=200)
-    filters: list[FilterIn] = []
-    columns: list[str] | None = None
+    filters: list[FilterIn] = Field(default=[], max_length=MAX_FILTERS)
+    columns: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=MAX_COLUMNS
+    )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=200)
     budget_pct: Literal[1, 2, 5] | None = Field(
@@ -163,7 +178,18 @@ def read_view(path: ViewPath):
     ).model_dump(mode="json")
 
 
-@api.post("/views/<id>/query", responses={200: QueryOut})
+@api.post(
+    "/views/<id>/query",
+    responses={
+        200: QueryOut,
+        **problem_responses(
+            {
+                413: "The body is larger than HUB_MAX_JSON_BYTES.",
+                503: "The database is unavailable: ask again after Retry-After.",
+            }
+        ),
+    },
+)
 def query_view(path: ViewPath, body: QueryBody):
     """Run a view for the agreement's purpose with a justification: JSON, or CSV / Parquet
     by `Accept` (text/csv, application/vnd.apache.parquet). A forecast view answers JSON

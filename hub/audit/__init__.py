@@ -3,7 +3,7 @@ an RFC 6962 Merkle tree whose roots the hub signs as C2SP checkpoints.
 """
 
 from hub.audit.background import start_background, stop_background
-from hub.audit.events import Actor, NewEvent, leaf_bytes
+from hub.audit.events import MAX_DETAILS_BYTES, Actor, NewEvent, leaf_bytes
 from hub.audit.log import (
     EventFilter,
     LogCorrupted,
@@ -31,6 +31,7 @@ from hub.audit.state import (
 from hub.audit.verify import VerificationFailed, Verified, verify_log
 
 __all__ = [
+    "MAX_DETAILS_BYTES",
     "Actor",
     "AuditConfig",
     "EventFilter",

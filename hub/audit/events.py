@@ -7,6 +7,7 @@ non-ASCII characters as themselves. Every field of the leaf is also a column of
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,13 @@ MAX_RESOURCE = 500
 MAX_REASON = 1000
 MAX_REQUEST_ID = 64
 MAX_ACTOR_FIELD = 64
+# An event's details, as canonical JSON, never exceed this (docs/audit-events.md). Top-level
+# entries that do not fit are kept as their size and SHA-256 under `omitted`, smallest
+# entries first, so the leaf still commits to what was left out.
+MAX_DETAILS_BYTES = 16 * 1024
+# Room kept for naming what was omitted; keys are cut to MAX_DETAIL_KEY characters there.
+OMITTED_BYTES = 2048
+MAX_DETAIL_KEY = 64
 
 
 def canonical_json(value: Any) -> bytes:
@@ -80,12 +88,45 @@ def _cut(value: Any, limit: int) -> str | None:
 
 
 def normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
-    """Details as they will read back from the JSON column: canonical JSON, parsed again."""
+    """Details as they will read back from the JSON column: canonical JSON, parsed again,
+    and no larger than MAX_DETAILS_BYTES (see `bound_details`)."""
     if not details:
         return {}
     if not isinstance(details, dict):
         raise TypeError("audit details must be a JSON object")
-    return json.loads(canonical_json(details))
+    return json.loads(canonical_json(bound_details(details)))
+
+
+def bound_details(details: dict[str, Any]) -> dict[str, Any]:
+    """`details` if its canonical JSON fits MAX_DETAILS_BYTES. Else the top-level entries
+    that fit in all but OMITTED_BYTES of it, smallest first (ties by key); `omitted` holds
+    {key: {bytes, sha256}} for the others while they fit in OMITTED_BYTES, and
+    `omitted_count` how many there were. The bound holds whatever the caller gives."""
+    if len(canonical_json(details)) <= MAX_DETAILS_BYTES:
+        return details
+    sized = sorted(
+        ((canonical_json(value), str(key), value) for key, value in details.items()),
+        key=lambda item: (len(item[0]), item[1]),
+    )
+    kept: dict[str, Any] = {}
+    omitted: dict[str, Any] = {}
+    count = 0
+    room = MAX_DETAILS_BYTES - OMITTED_BYTES
+    listed = OMITTED_BYTES - 64  # `"omitted":{}`, `"omitted_count":N`, braces and commas
+    for text, key, value in sized:
+        cost = len(canonical_json(key)) + 2 + len(text)
+        if key not in ("omitted", "omitted_count") and cost <= room:
+            kept[key] = value
+            room -= cost
+            continue
+        count += 1
+        name = key[:MAX_DETAIL_KEY]  # named once, however many long keys share it
+        note = {"bytes": len(text), "sha256": hashlib.sha256(text).hexdigest()}
+        cost = len(canonical_json({name: note}))
+        if name not in omitted and cost <= listed:
+            omitted[name] = note
+            listed -= cost
+    return {**kept, "omitted": omitted, "omitted_count": count}
 
 
 @dataclass(frozen=True)

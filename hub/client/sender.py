@@ -8,6 +8,8 @@ client's own and never reads the hub's database.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,9 @@ MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
 }
 
+# How many times `send` tries when the hub answers 503 (it says when with Retry-After).
+BUSY_ATTEMPTS = 3
+
 # Exit codes of `hub upload`.
 PUBLISHED, NOT_PUBLISHED, REFUSED = 0, 1, 2
 
@@ -32,9 +37,17 @@ PUBLISHED, NOT_PUBLISHED, REFUSED = 0, 1, 2
 class SendFailed(Exception):
     """The hub refused the request, or could not be reached: nothing was processed."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -75,21 +88,33 @@ class Sender:
         headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": media_type_of(path),
+            # RFC 9530: the hub checks the bytes it received against this before it keeps
+            # them, so a file changed or cut on its way is refused, never published.
+            "Content-Digest": content_digest(path),
         }
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         params = {"replaces": replaces} if replaces else None
-        with open(path, "rb") as handle:
-            body = _Counting(handle, path.stat().st_size, on_bytes)
-            response = self._call(
-                session,
-                "POST",
-                f"/api/v1/agreements/{agreement}/datasets/{dataset}/uploads",
-                data=body,
-                headers=headers,
-                params=params,
-            )
-        return response.status_code, response.json()
+        for attempt in range(1, BUSY_ATTEMPTS + 1):
+            with open(path, "rb") as handle:
+                body = _Counting(handle, path.stat().st_size, on_bytes)
+                try:
+                    response = self._call(
+                        session,
+                        "POST",
+                        f"/api/v1/agreements/{agreement}/datasets/{dataset}/uploads",
+                        data=body,
+                        headers=headers,
+                        params=params,
+                    )
+                except SendFailed as failed:
+                    # 503 (busy, or the database failing over) says when to come back.
+                    if failed.status != 503 or attempt == BUSY_ATTEMPTS:
+                        raise
+                    time.sleep(min(failed.retry_after or 5, 30))
+                    continue
+            return response.status_code, response.json()
+        raise AssertionError("unreachable")
 
     def correct(
         self,
@@ -164,6 +189,15 @@ class Sender:
         return response
 
 
+def content_digest(path: Path) -> str:
+    """The RFC 9530 Content-Digest field of the file's bytes (sha-256)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK):
+            digest.update(block)
+    return f"sha-256=:{base64.b64encode(digest.digest()).decode()}:"
+
+
 def media_type_of(path: Path) -> str:
     """What the file's name says it is; the hub tells from the bytes otherwise."""
     return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
@@ -195,7 +229,13 @@ def _problem(response: requests.Response) -> SendFailed:
                 f"\n  line {item.get('line')}, {item.get('column')} ({item.get('check')}): "
                 f"{item.get('message')}"
             )
-    return SendFailed(message, status=response.status_code, code=code)
+    retry_after = response.headers.get("Retry-After", "")
+    return SendFailed(
+        message,
+        status=response.status_code,
+        code=code,
+        retry_after=int(retry_after) if retry_after.isdigit() else None,
+    )
 
 
 class _Counting:

@@ -251,17 +251,59 @@ def _recover_one(engine: Engine, upload_id: str, cutoff, spool_dir: Path) -> str
         upload = session.get(Upload, upload_id, with_for_update=_locks(session))
         if upload is None or upload.status != PROCESSING or upload.heartbeat_at >= cutoff:
             return None  # its worker came back, or another recoverer got there first
+        lost = upload.worker_id
         if upload.attempts < MAX_ATTEMPTS:
             # The next attempt deletes what this one staged before it loads anything.
             upload.status = RECEIVED
             upload.worker_id = None
             upload.updated_at = now
             session.add(upload)
+            session.flush()
+            log.warning(
+                "upload %s: worker %s stopped beating (attempt %d of %d); queued again",
+                upload_id,
+                lost,
+                upload.attempts,
+                MAX_ATTEMPTS,
+            )
+            audit.append(
+                session,
+                event(
+                    upload,
+                    "upload.worker_lost",
+                    "failed",
+                    "worker_lost",
+                    worker=lost,
+                    attempt=upload.attempts,
+                    max_attempts=MAX_ATTEMPTS,
+                    then="retried",
+                ),
+            )
             return "retried"
         cause = (
             f"The worker processing this upload stopped {upload.attempts} times without "
             "finishing; nothing was published. Send the file again, and tell the hub's "
             "operators if it keeps failing."
+        )
+        log.error(
+            "upload %s: worker %s stopped beating (attempt %d of %d); the upload failed",
+            upload_id,
+            lost,
+            upload.attempts,
+            MAX_ATTEMPTS,
+        )
+        audit.append(
+            session,
+            event(
+                upload,
+                "upload.worker_lost",
+                "failed",
+                "worker_lost",
+                worker=lost,
+                attempt=upload.attempts,
+                max_attempts=MAX_ATTEMPTS,
+                then="failed",
+            ),
         )
         delete_rows(session, upload)
         fail(session, upload, cause=cause, code="worker_lost")

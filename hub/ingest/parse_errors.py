@@ -27,6 +27,7 @@ NOT_PARQUET = "not_parquet"
 UNSUPPORTED_TYPE = "unsupported_type"
 MISSING_COLUMNS = "missing_columns"
 DUPLICATE_COLUMNS = "duplicate_columns"
+COMPRESSED_FILE = "compressed_file"
 
 ACCEPTED_ENCODINGS = "UTF-8 (with or without a byte-order mark) or Windows-1252"
 EMPTY_FILE_MESSAGE = "The file is empty (0 bytes). Upload a file with a header row and data."

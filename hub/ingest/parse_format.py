@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .parse_errors import (
+    COMPRESSED_FILE,
     EMPTY_FILE,
     EMPTY_FILE_MESSAGE,
     MEDIA_TYPE_MISMATCH,
@@ -35,6 +36,29 @@ PARQUET_MAGIC: Final = b"PAR1"
 SNIFF_BYTES: Final = 4096  # how many first bytes callers should pass
 
 
+# Compressed files, by their magic numbers: the hub reads files as they are, not archives.
+COMPRESSED: Final = (
+    (b"\x1f\x8b", "gzip"),
+    (b"PK\x03\x04", "zip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+)
+
+
+def refuse_compressed(first_bytes: bytes) -> None:
+    """Raises `compressed_file` for a gzip, zip, bzip2, xz, zstd or 7z file."""
+    for magic, name in COMPRESSED:
+        if first_bytes.startswith(magic):
+            raise ParseError(
+                COMPRESSED_FILE,
+                f"The file is {name}-compressed. Decompress it and send the CSV, NDJSON or "
+                "Parquet file itself (Parquet compresses its own columns).",
+                details={"compression": name},
+            )
+
+
 def _looks_like_json_object(first_bytes: bytes) -> bool:
     return first_bytes.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"{")
 
@@ -50,6 +74,7 @@ def detect_format(media_type: str | None, first_bytes: bytes) -> str:
     """
     if not first_bytes:
         raise ParseError(EMPTY_FILE, EMPTY_FILE_MESSAGE)
+    refuse_compressed(first_bytes)
     declared = (media_type or "").split(";", 1)[0].strip().lower()
     is_parquet = first_bytes.startswith(PARQUET_MAGIC)
     if declared in UNSPECIFIC:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -104,10 +105,20 @@ def signed_in(*roles: str) -> Callable:
     return decorator
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _safe_next(target: str | None) -> str:
     # Only a path on this hub: never an open redirect to somewhere else.
     if not target:
         return "/"
+    if _CONTROL.search(target) or len(target) > 2000:
+        raise errors.InvalidRequest(
+            "The `next` field (the page to go to after signing in) must be a path on this "
+            "hub of at most 2,000 characters, without control characters such as CR or LF. "
+            "Open the page you want and sign in from there.",
+            code="bad_next",
+        )
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"

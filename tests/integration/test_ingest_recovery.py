@@ -314,3 +314,30 @@ def test_rq_jobs_run_in_a_hub_worker_process(tmp_path, database_url, test_keys, 
         app.extensions["hub.ingest"].redis.close()
         db.get_engine(app).dispose()
         time.sleep(0)
+
+
+def test_a_lost_worker_and_its_retry_leave_an_audit_event_and_a_log_line(
+    app, engine, monkeypatch, caplog
+):
+    """Issue 11, item 16: recovery used to hand the upload back silently."""
+    queued_only(monkeypatch)
+    data, _ = police_variant(21)
+    upload, _ = submit(app, uploader(POLICE), HOTSPOTS, STREET, data)
+    with app.app_context():
+        assert claim(engine, upload.id, "dead-worker")
+        with db.unit_of_work() as session:
+            session.execute(
+                update(Upload)
+                .where(Upload.id == upload.id)
+                .values(heartbeat_at=clock.now() - timedelta(hours=1))
+            )
+        with caplog.at_level("WARNING", logger="hub.ingest.lifecycle"):
+            outcome = recover_stale_uploads()
+    assert outcome["retried"] == [upload.id]
+    (lost,) = events(app, "upload.worker_lost")
+    assert lost.outcome == "failed" and lost.reason == "worker_lost"
+    assert lost.details["upload_id"] == upload.id
+    assert lost.details["worker"] == "dead-worker"
+    assert (lost.details["attempt"], lost.details["then"]) == (1, "retried")
+    logged = [r.getMessage() for r in caplog.records if upload.id in r.getMessage()]
+    assert logged and "queued again" in logged[0] and "dead-worker" in logged[0]

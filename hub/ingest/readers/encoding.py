@@ -22,6 +22,7 @@ from ..parse_errors import (
     EMPTY_FILE_MESSAGE,
     ParseError,
 )
+from ..parse_format import refuse_compressed
 
 BLOCK_SIZE = 1 << 20
 UTF8 = "utf-8"
@@ -41,7 +42,9 @@ class TextSniff:
 
 
 def refuse_utf16_or_binary(first_bytes: bytes) -> None:
-    """Raises `bad_encoding` for a UTF-32 or UTF-16 byte-order mark or a NUL byte."""
+    """Raises `compressed_file` for a compressed file, `bad_encoding` for a UTF-32 or UTF-16
+    byte-order mark or a NUL byte."""
+    refuse_compressed(first_bytes)
     for name, marks in (
         ("UTF-32", (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)),
         ("UTF-16", (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)),

@@ -97,6 +97,13 @@ def parse_record(text: str, row: int) -> dict[str, Any]:
             f"Line {row} has the key {dup.key!r} more than once.",
             row=row,
         ) from None
+    except RecursionError:
+        raise ParseError(
+            BAD_JSON,
+            f"Line {row} is nested too deeply to read (arrays or objects in arrays). Each line "
+            "must be one JSON object whose values are strings, numbers, true, false or null.",
+            row=row,
+        ) from None
     except ValueError as error:  # JSONDecodeError, or NaN / Infinity
         reason = error.msg if isinstance(error, json.JSONDecodeError) else f"{error} is not JSON"
         where = f" at character {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
