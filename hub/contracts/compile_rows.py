@@ -243,3 +243,81 @@ def _jdk_regex(jdk: str) -> str:
     for token in re.findall(r"yyyy|MM|dd|HH|mm|ss|.", jdk):
         out.append(_JDK_TOKEN_PATTERNS.get(token, re.escape(token)))
     return "".join(out)
+
+
+class RowChecker:
+    """The contract's row checks, compiled once (per upload) and run on each chunk's
+    **distinct values**: every test is per cell, so a test on the distinct values of a column,
+    spread back over its rows, gives exactly what it gives on the rows themselves, and a
+    value repeated in many rows is checked once. Failures and their order are those of
+    `validate` on the same chunk (row, column position, check name), and a value is quoted
+    only where a report may quote it (`Column.values_reportable`).
+    """
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self.columns = [(column, row_checks(column)) for column in contract.columns]
+
+    def __call__(self, frame: pd.DataFrame, *, first_row: int = 0):
+        """(failures, column problems) for `frame` (text or None, any index). A failure is a
+        dict (row, column, check, message[, value]) with row = position + first_row; a
+        problem is a ColumnProblem-shaped dict for a check that could not run."""
+        import numpy as np
+
+        failures: list[tuple[int, int, str, dict]] = []
+        problems: list[dict] = []
+        present = set(frame.columns)
+        for position, (column, checks) in enumerate(self.columns):
+            if column.name not in present:
+                problems.append(
+                    {
+                        "column": column.name,
+                        "check": "missing_column",
+                        "message": f"column `{column.name}` is missing",
+                    }
+                )
+                continue
+            if not checks:
+                continue
+            raw = frame[column.name].to_numpy(dtype=object)
+            codes, uniques = pd.factorize(raw)  # None -> -1
+            # As `validate` sees them: a missing cell is the empty text.
+            texts = pd.Series(np.append(uniques.astype(object), ""), dtype=object)
+            codes = np.where(codes < 0, len(texts) - 1, codes)
+            reportable = column.values_reportable
+            for check_name, message, test in checks:
+                try:
+                    passed = np.asarray(test(texts), dtype=bool)
+                except Exception:  # noqa: BLE001 - reported as not run, as pandera does
+                    problems.append(
+                        {
+                            "column": column.name,
+                            "check": "check_not_run",
+                            "message": f"check `{check_name}` could not run on column "
+                            f"`{column.name}`",
+                        }
+                    )
+                    continue
+                if passed.all():
+                    continue
+                for row in np.nonzero(~passed[codes])[0].tolist():
+                    failure = {
+                        "row": row + first_row,
+                        "column": column.name,
+                        "check": check_name,
+                        "message": f"{column.name} {message}",
+                    }
+                    if reportable:
+                        failure["value"] = texts.iat[codes[row]]
+                    failures.append((row, position, check_name, failure))
+        for name in frame.columns:
+            if self.contract.column(str(name)) is None:
+                problems.append(
+                    {
+                        "column": str(name),
+                        "check": "unexpected_column",
+                        "message": f"column `{name}` is not in the contract",
+                    }
+                )
+        failures.sort(key=lambda f: f[:3])
+        return [f[3] for f in failures], problems
