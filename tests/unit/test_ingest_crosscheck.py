@@ -143,3 +143,27 @@ def test_no_failure_quotes_an_identifier(feeds):
             for failure in new(frame.iloc[start : start + 500]).failures:
                 if "value" in failure:
                     assert contract.column(failure["column"]).values_reportable
+
+
+def test_vectorised_pattern_checks_answer_as_python_re_does(feeds):
+    """The pattern check runs in RE2 (Arrow) with Python's `re` asked again on refusals: on
+    every contract pattern and the corpus's values, the same answer as `re.search`."""
+    import re
+
+    from hub.contracts.compile_rows import row_checks
+
+    seen = 0
+    for dataset, contract in CONTRACTS.items():
+        frame = _corpus(contract, feeds.get(dataset, []), seed=2)
+        values = pd.Series(
+            sorted({v for v in frame.to_numpy().ravel().tolist() if v is not None}), dtype=object
+        )
+        for column in contract.columns:
+            if not column.pattern:
+                continue
+            (test,) = [t for name, _, t in row_checks(column) if name == "pattern"]
+            pattern = re.compile(column.pattern)
+            expected = [v == "" or bool(pattern.search(v)) for v in values]
+            assert test(values).tolist() == expected, (dataset, column.name)
+            seen += 1
+    assert seen > 10
