@@ -9,10 +9,18 @@ Then, against a fresh database on the same server:
       sent to POST /api/v1/agreements/.../uploads as an uploader would, and the clock stops
       when GET /api/v1/uploads/{id} says `published`.
 
+  (c) floor: the rows the hub stored, COPY'd (from a dump made after the run, not timed)
+      into an unindexed table like the dataset table, then the dataset table's indexes
+      built on it: what the database alone must do for what the hub keeps.
+
 The worker's peak RSS is its VmHWM from /proc (the worker and any child it forks).
 The last line is JSON: rows, copy_rows_per_s, hub_rows_per_s, ratio (hub time / COPY time),
-peak_rss_mb. Goals (issue 3): ratio <= 2.0 and peak RSS <= 500 MB at 1,000,000 rows; at
-5,000,000 rows a peak RSS no more than 10% above that at 1,000,000.
+floor_ratio (hub time / floor time), peak_rss_mb, and stage_seconds (the pipeline's own
+durations per stage, from the upload's report: parse, transform, wait_for_load, load (the
+loader thread's COPYs), duplicates, dataset_checks, indexes, publish; receive is the HTTP
+upload until 202). Goals (issue 12): ratio <= 6.0 and floor_ratio <= 1.5 at 1,000,000 rows
+on a 2-core machine; worker peak RSS <= 500 MB at 1M and 5M rows, and no more than 10%
+higher at 5M.
 
     .venv/bin/python bench/ingest.py [--rows N] [--database-url URL] [--redis-url URL]
 """
@@ -118,7 +126,50 @@ def plain_copy(url: str, csv_path: Path) -> float:
         return time.perf_counter() - started
 
 
-def hub_ingest(url: str, redis_url: str, csv_path: Path, workdir: Path) -> tuple[float, float]:
+def floor_copy(url: str, dump: Path) -> float:
+    """COPY of the stored rows into an unindexed copy of the dataset table, then its indexes."""
+    table = f"ds_{AGREEMENT.replace('-', '_')}__{DATASET.replace('-', '_')}"
+    with psycopg.connect(url, autocommit=False) as conn:
+        indexes = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (table,)
+        ).fetchall()
+        conn.execute(f"CREATE TABLE bench_floor (LIKE {table})")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur, open(dump, "rb") as source:
+            with cur.copy("COPY bench_floor FROM STDIN") as copy:
+                while block := source.read(1024 * 1024):
+                    copy.write(block)
+        conn.commit()
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for n, (definition,) in enumerate(indexes):
+            using = definition[definition.index(" USING ") :]
+            conn.execute(f"CREATE INDEX bench_floor_{n} ON bench_floor{using}")
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def dump_stored(url: str, dump: Path) -> None:
+    table = f"ds_{AGREEMENT.replace('-', '_')}__{DATASET.replace('-', '_')}"
+    with psycopg.connect(url) as conn, conn.cursor() as cur, open(dump, "wb") as out:
+        with cur.copy(f"COPY (SELECT * FROM {table}) TO STDOUT") as copy:
+            for block in copy:
+                out.write(block)
+
+
+def stage_seconds(url: str) -> dict:
+    with psycopg.connect(url) as conn:
+        (report,) = conn.execute(
+            "SELECT report FROM uploads WHERE status = 'published' ORDER BY created_at DESC"
+        ).fetchone()
+    if isinstance(report, str):
+        report = json.loads(report)
+    return report.get("stage_seconds", {})
+
+
+def hub_ingest(
+    url: str, redis_url: str, csv_path: Path, workdir: Path
+) -> tuple[float, float, float]:
     with HubProcesses(url, workdir, redis_url=redis_url, workers=1) as hub:
         hub.approve(AGREEMENT)
         client = hub.add_client(partner=PARTNER, roles=["uploader"])
@@ -133,6 +184,7 @@ def hub_ingest(url: str, redis_url: str, csv_path: Path, workdir: Path) -> tuple
                 headers=headers,
                 timeout=3600,
             )
+        receive = time.perf_counter() - started
         if answer.status_code not in (200, 202):
             raise SystemExit(f"upload refused: {answer.status_code} {answer.text[:500]}")
         location = hub.base + answer.headers["Location"]
@@ -146,7 +198,7 @@ def hub_ingest(url: str, redis_url: str, csv_path: Path, workdir: Path) -> tuple
         peak = max(peak, peak_rss_mb(worker.pid))
         if status["status"] != "published":
             raise SystemExit(f"the upload ended {status['status']}: {json.dumps(status)[:2000]}")
-        return elapsed, peak
+        return elapsed, peak, receive
 
 
 def main() -> None:
@@ -173,9 +225,15 @@ def main() -> None:
         print(f"generated {args.rows:,} rows ({size_mb:.0f} MB) in {took:.1f} s")
         copy_s = plain_copy(bench_url, csv_path)
         print(f"plain COPY:  {copy_s:8.2f} s  {args.rows / copy_s:12,.0f} rows/s")
-        hub_s, peak = hub_ingest(bench_url, args.redis_url, csv_path, workdir)
+        hub_s, peak, receive = hub_ingest(bench_url, args.redis_url, csv_path, workdir)
         print(f"hub ingest:  {hub_s:8.2f} s  {args.rows / hub_s:12,.0f} rows/s  (to published)")
         print(f"worker peak RSS: {peak:.0f} MB")
+        stages = {"receive": round(receive, 3), **stage_seconds(bench_url)}
+        print(f"stages (s): {stages}")
+        dump = workdir / "stored.copy"
+        dump_stored(bench_url, dump)
+        floor_s = floor_copy(bench_url, dump)
+        print(f"floor (COPY of the stored rows + their indexes): {floor_s:8.2f} s")
         print(
             json.dumps(
                 {
@@ -183,7 +241,12 @@ def main() -> None:
                     "copy_rows_per_s": round(args.rows / copy_s),
                     "hub_rows_per_s": round(args.rows / hub_s),
                     "ratio": round(hub_s / copy_s, 2),
+                    "floor_ratio": round(hub_s / floor_s, 2),
+                    "copy_s": round(copy_s, 2),
+                    "floor_s": round(floor_s, 2),
+                    "hub_s": round(hub_s, 2),
                     "peak_rss_mb": round(peak),
+                    "stage_seconds": stages,
                 }
             )
         )

@@ -267,10 +267,41 @@ def write_feeds(folder: Path, *, police: int, school: int, ae: int, today: date)
 # --- loading through the hub --------------------------------------------------------------------
 
 
-def upload_all(hub: HubProcesses, feeds: dict[tuple[str, str], Path]) -> None:
+def split_feeds(
+    feeds: dict[tuple[str, str], Path], parts: int
+) -> list[tuple[tuple[str, str], Path]]:
+    """Each feed as `parts` files of consecutive rows (the header in each): one upload each,
+    so that each dataset table holds `parts` uploads (on PostgreSQL, `parts` partitions)."""
+    if parts <= 1:
+        return list(feeds.items())
+    out = []
+    for key, path in feeds.items():
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            rows = list(reader)
+        size = -(-len(rows) // parts)
+        for n in range(parts):
+            chunk = rows[n * size : (n + 1) * size]
+            if not chunk:
+                break
+            part = path.with_name(f"{path.stem}.part{n:03d}.csv")
+            with open(part, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(chunk)
+            out.append((key, part))
+    return out
+
+
+def upload_all(hub: HubProcesses, feeds) -> None:
     locations = {}
-    for (partner, dataset), path in feeds.items():
-        headers = hub.bearer(partner=partner, roles=["uploader"])
+    items = feeds.items() if isinstance(feeds, dict) else feeds
+    bearers: dict[str, dict[str, str]] = {}  # one client per partner, however many uploads
+    for (partner, dataset), path in items:
+        if partner not in bearers:
+            bearers[partner] = hub.bearer(partner=partner, roles=["uploader"])
+        headers = dict(bearers[partner])
         headers["Content-Type"] = "text/csv"
         with open(path, "rb") as body:
             answer = requests.post(
@@ -482,6 +513,12 @@ def main() -> None:
         help="a PostgreSQL server where the benchmark may create a database",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument(
+        "--uploads-per-dataset",
+        type=int,
+        default=1,
+        help="send each feed as this many uploads (many partitions per dataset table)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the loaded database")
     parser.add_argument(
         "--reuse-database", metavar="NAME", help="query a database kept by --keep; load nothing"
@@ -518,7 +555,7 @@ def main() -> None:
                 ) as hub:
                     t = time.perf_counter()
                     hub.approve(AGREEMENT)
-                    upload_all(hub, feeds)
+                    upload_all(hub, split_feeds(feeds, args.uploads_per_dataset))
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("ANALYZE")
                     sizes = table_sizes(url)
@@ -529,6 +566,7 @@ def main() -> None:
                         hub, url, runs=args.runs, warmup=args.warmup, page_size=args.page_size
                     )
         figures.update(loaded(sizes), loaded_via="ingest pipeline (HTTP uploads, hub worker)")
+        figures["uploads_per_dataset"] = args.uploads_per_dataset
     print(f"bench took {time.perf_counter() - started:.0f} s")
     print(json.dumps(figures))
 

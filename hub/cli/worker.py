@@ -30,6 +30,10 @@ def worker_cli(burst: bool) -> None:
     # rather than forking per job, so the app, its engine and Great Expectations load once.
     jobs.use_app_for_jobs(app)
     queue = jobs.redis_queue(app)
+    # Great Expectations takes seconds to import: before the first job, not inside it.
+    from hub.contracts.compile_dataset import gx
+
+    gx()
     click.echo(f"hub worker: queue {settings.ingest_queue}")
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
 

@@ -5,7 +5,7 @@ suite (dataset checks), and validate a dataset into a `Report` that never quotes
 """
 
 from hub.contracts.compile_dataset import compile_expectation_suite
-from hub.contracts.compile_rows import compile_row_schema
+from hub.contracts.compile_rows import RowChecker, compile_row_schema
 from hub.contracts.loader import ContractProblems, check_contracts, load_contracts, one_line
 from hub.contracts.model import (
     GENERALISATIONS,
@@ -48,6 +48,7 @@ __all__ = [
     "Problem",
     "QualityRule",
     "Report",
+    "RowChecker",
     "RowFailure",
     "YamlDocument",
     "YamlSyntaxError",

@@ -113,18 +113,7 @@ def _optional(test: Test) -> Test:
 def _string_checks(column: Column) -> list[tuple[str, str, Test]]:
     checks: list[tuple[str, str, Test]] = []
     if column.pattern:
-        pattern = re.compile(column.pattern)
-        checks.append(
-            (
-                "pattern",
-                f"does not match {column.pattern}",
-                # search() rather than str.contains: the same semantics (JSON Schema patterns
-                # are unanchored), without pandas' warning about groups in the pattern.
-                _optional(
-                    lambda s: s.map(lambda v: isinstance(v, str) and bool(pattern.search(v)))
-                ),
-            )
-        )
+        checks.append(("pattern", f"does not match {column.pattern}", _pattern(column.pattern)))
     if column.min_length is not None:
         low = column.min_length
         checks.append(
@@ -144,6 +133,39 @@ def _string_checks(column: Column) -> list[tuple[str, str, Test]]:
             )
         )
     return checks
+
+
+def _pattern(text: str) -> Test:
+    """re.search semantics (JSON Schema patterns are unanchored), cell by cell. A pattern
+    with no escape and no `(?` group means the same to RE2 (Arrow's regex engine) except
+    that RE2 may refuse what Python accepts (`$` before a final newline): such a pattern
+    runs vectorised in RE2 and every refusal is asked again of Python's `re`, so the answer
+    is Python's for every cell."""
+    pattern = re.compile(text)
+
+    def python(s: pd.Series) -> pd.Series:
+        # search() rather than str.contains: the same semantics, without pandas' warning
+        # about groups in the pattern.
+        return s.map(lambda v: isinstance(v, str) and bool(pattern.search(v)))
+
+    if "\\" in text or "(?" in text:
+        return _optional(python)
+
+    def vectorised(s: pd.Series) -> pd.Series:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = s.to_numpy(dtype=object)
+        if not all(type(v) is str for v in values):
+            return python(s)
+        matched = pc.match_substring_regex(pa.array(values, type=pa.string()), text)
+        passed = matched.to_numpy(zero_copy_only=False).astype(bool)
+        for index in np.nonzero(~passed)[0].tolist():
+            passed[index] = bool(pattern.search(values[index]))
+        return pd.Series(passed, index=s.index)
+
+    return _optional(vectorised)
 
 
 def _number_checks(column: Column) -> list[tuple[str, str, Test]]:
@@ -243,3 +265,81 @@ def _jdk_regex(jdk: str) -> str:
     for token in re.findall(r"yyyy|MM|dd|HH|mm|ss|.", jdk):
         out.append(_JDK_TOKEN_PATTERNS.get(token, re.escape(token)))
     return "".join(out)
+
+
+class RowChecker:
+    """The contract's row checks, compiled once (per upload) and run on each chunk's
+    **distinct values**: every test is per cell, so a test on the distinct values of a column,
+    spread back over its rows, gives exactly what it gives on the rows themselves, and a
+    value repeated in many rows is checked once. Failures and their order are those of
+    `validate` on the same chunk (row, column position, check name), and a value is quoted
+    only where a report may quote it (`Column.values_reportable`).
+    """
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self.columns = [(column, row_checks(column)) for column in contract.columns]
+
+    def __call__(self, frame: pd.DataFrame, *, first_row: int = 0):
+        """(failures, column problems) for `frame` (text or None, any index). A failure is a
+        dict (row, column, check, message[, value]) with row = position + first_row; a
+        problem is a ColumnProblem-shaped dict for a check that could not run."""
+        import numpy as np
+
+        failures: list[tuple[int, int, str, dict]] = []
+        problems: list[dict] = []
+        present = set(frame.columns)
+        for position, (column, checks) in enumerate(self.columns):
+            if column.name not in present:
+                problems.append(
+                    {
+                        "column": column.name,
+                        "check": "missing_column",
+                        "message": f"column `{column.name}` is missing",
+                    }
+                )
+                continue
+            if not checks:
+                continue
+            raw = frame[column.name].to_numpy(dtype=object)
+            codes, uniques = pd.factorize(raw)  # None -> -1
+            # As `validate` sees them: a missing cell is the empty text.
+            texts = pd.Series(np.append(uniques.astype(object), ""), dtype=object)
+            codes = np.where(codes < 0, len(texts) - 1, codes)
+            reportable = column.values_reportable
+            for check_name, message, test in checks:
+                try:
+                    passed = np.asarray(test(texts), dtype=bool)
+                except Exception:  # noqa: BLE001 - reported as not run, as pandera does
+                    problems.append(
+                        {
+                            "column": column.name,
+                            "check": "check_not_run",
+                            "message": f"check `{check_name}` could not run on column "
+                            f"`{column.name}`",
+                        }
+                    )
+                    continue
+                if passed.all():
+                    continue
+                for row in np.nonzero(~passed[codes])[0].tolist():
+                    failure = {
+                        "row": row + first_row,
+                        "column": column.name,
+                        "check": check_name,
+                        "message": f"{column.name} {message}",
+                    }
+                    if reportable:
+                        failure["value"] = texts.iat[codes[row]]
+                    failures.append((row, position, check_name, failure))
+        for name in frame.columns:
+            if self.contract.column(str(name)) is None:
+                problems.append(
+                    {
+                        "column": str(name),
+                        "check": "unexpected_column",
+                        "message": f"column `{name}` is not in the contract",
+                    }
+                )
+        failures.sort(key=lambda f: f[:3])
+        return [f[3] for f in failures], problems

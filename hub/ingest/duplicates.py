@@ -87,11 +87,16 @@ def remove_duplicates_of_published(
     upload_id: str,
     replaces: str | None,
     log: FailureLog,
+    published: Table | None = None,
 ) -> int:
+    """`table` holds the upload's staged rows; `published` (default: `table` too) the rows of
+    other uploads (on PostgreSQL the dataset table, of which the staged table is not yet a
+    partition)."""
     uploads = Upload.__table__
+    published = published if published is not None else table
     removed = 0
     for source, key in _unique_keys(table, layout, contract):
-        other = table.alias("published_rows")
+        other = published.alias("published_rows")
         clashes = (
             select(table.c[ROW].label("row"), func.min(other.c[UPLOAD_ID]).label("upload"))
             .join(other, other.c[key.name] == key)
@@ -107,7 +112,9 @@ def remove_duplicates_of_published(
         if replaces:
             clashes = clashes.where(other.c[UPLOAD_ID] != replaces)
         removed += _remove_clashes(connection, table, upload_id, clashes, source, log)
-    identity = _identity_clashes(table, layout, contract, upload_id=upload_id, replaces=replaces)
+    identity = _identity_clashes(
+        table, published, layout, contract, upload_id=upload_id, replaces=replaces
+    )
     if identity is not None:
         source = ", ".join(contract.row_identity)
         removed += _remove_clashes(connection, table, upload_id, identity, source, log)
@@ -152,37 +159,39 @@ def _remove_clashes(connection, table, upload_id, clashes, source: str, log: Fai
 _EMPTY = "\x1f"
 
 
-def _identity_clashes(table, layout, contract, *, upload_id: str, replaces: str | None):
+def _identity_clashes(
+    table, published_table, layout, contract, *, upload_id: str, replaces: str | None
+):
     """(row, upload) for each staged row without a key that repeats a published row by the
     contract's rowIdentity, or None if the contract names no row identity."""
     columns = [layout.check_column(name) for name in contract.row_identity]
     if not contract.row_identity or any(c is None for c in columns):
         return None
-    keys = [table.c[target.name] for _, target in _unique_keys(table, layout, contract)]
-    values = [func.coalesce(cast(table.c[c.name], Text), literal(_EMPTY)) for c in columns]
-    keyless = [key.is_(None) for key in keys]
     uploads = Upload.__table__
 
-    def numbered(*where, by_upload: bool):
-        partition = [table.c[UPLOAD_ID], *values] if by_upload else values
+    def numbered(t, *where, by_upload: bool):
+        keys = [t.c[target.name] for _, target in _unique_keys(t, layout, contract)]
+        values = [func.coalesce(cast(t.c[c.name], Text), literal(_EMPTY)) for c in columns]
+        partition = [t.c[UPLOAD_ID], *values] if by_upload else values
         return select(
-            table.c[UPLOAD_ID].label("upload"),
-            table.c[ROW].label("row"),
-            func.row_number().over(partition_by=partition, order_by=table.c[ROW]).label("nth"),
+            t.c[UPLOAD_ID].label("upload"),
+            t.c[ROW].label("row"),
+            func.row_number().over(partition_by=partition, order_by=t.c[ROW]).label("nth"),
             *(v.label(f"v{i}") for i, v in enumerate(values)),
-        ).where(*keyless, *where)
+        ).where(*(key.is_(None) for key in keys), *where)
 
-    staged = numbered(table.c[UPLOAD_ID] == upload_id, by_upload=False).subquery("staged")
-    others = [table.c[UPLOAD_ID] != upload_id]
+    staged = numbered(table, table.c[UPLOAD_ID] == upload_id, by_upload=False).subquery("staged")
+    t = published_table
+    others = [t.c[UPLOAD_ID] != upload_id]
     if replaces:
-        others.append(table.c[UPLOAD_ID] != replaces)
+        others.append(t.c[UPLOAD_ID] != replaces)
     published_ids = select(uploads.c.id).where(uploads.c.status == PUBLISHED)
-    published = numbered(*others, table.c[UPLOAD_ID].in_(published_ids), by_upload=True).subquery(
+    published = numbered(t, *others, t.c[UPLOAD_ID].in_(published_ids), by_upload=True).subquery(
         "published"
     )
     match = and_(
         staged.c.nth == published.c.nth,
-        *(staged.c[f"v{i}"] == published.c[f"v{i}"] for i in range(len(values))),
+        *(staged.c[f"v{i}"] == published.c[f"v{i}"] for i in range(len(columns))),
     )
     return (
         select(staged.c.row.label("row"), func.min(published.c.upload).label("upload"))

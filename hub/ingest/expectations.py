@@ -32,8 +32,15 @@ _GX_LOCK = threading.Lock()
 
 
 def run_dataset_checks(
-    engine: Engine, layout: Layout, contract: Contract, *, upload_id: str
+    engine: Engine,
+    layout: Layout,
+    contract: Contract,
+    *,
+    upload_id: str,
+    table_name: str | None = None,
 ) -> list[DatasetCheck]:
+    """`table_name`: where the upload's rows are (its own table on PostgreSQL; default the
+    dataset table)."""
     suite = compile_expectation_suite(contract)
     if not suite.expectations:
         return []
@@ -47,7 +54,8 @@ def run_dataset_checks(
             runnable.append(expectation)
     results: dict[str, Any] = {}
     if runnable:
-        results = _validate(engine, layout, contract, upload_id, suite, runnable)
+        query = upload_query(engine, layout, contract, upload_id, table_name=table_name)
+        results = _validate(engine, query, upload_id, suite, runnable)
     checks = []
     for expectation in suite.expectations:
         meta = expectation.meta or {}
@@ -91,7 +99,14 @@ def _columns_of(expectation) -> list[str]:
     return list(getattr(expectation, "column_list", None) or [])
 
 
-def upload_query(engine: Engine, layout: Layout, contract: Contract, upload_id: str) -> str:
+def upload_query(
+    engine: Engine,
+    layout: Layout,
+    contract: Contract,
+    upload_id: str,
+    *,
+    table_name: str | None = None,
+) -> str:
     """SELECT of one upload's rows with each available column under its contract name."""
     preparer = engine.dialect.identifier_preparer
     parts = []
@@ -104,12 +119,13 @@ def upload_query(engine: Engine, layout: Layout, contract: Contract, upload_id: 
     if not _is_uuid(upload_id):
         raise ValueError("upload ids are UUIDs")
     return (
-        f"SELECT {', '.join(parts) or '1 AS one'} FROM {preparer.quote(layout.table_name)} "  # noqa: S608
+        f"SELECT {', '.join(parts) or '1 AS one'} "  # noqa: S608
+        f"FROM {preparer.quote(table_name or layout.table_name)} "
         f"WHERE {preparer.quote(UPLOAD_ID)} = '{upload_id}'"
     )
 
 
-def _validate(engine, layout, contract, upload_id, suite, runnable) -> dict[str, Any]:
+def _validate(engine, query, upload_id, suite, runnable) -> dict[str, Any]:
     module = gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -117,7 +133,6 @@ def _validate(engine, layout, contract, upload_id, suite, runnable) -> dict[str,
         ProgressBarsConfig,
     )
 
-    query = upload_query(engine, layout, contract, upload_id)
     url = engine.url.render_as_string(hide_password=False)
     with _GX_LOCK:
         context = module.get_context(

@@ -4,11 +4,14 @@
     columns, load (one short transaction each, with the lease checked in it) -> duplicate keys
     -> dataset checks (Great Expectations, in the database) -> publish or reject
 
-Rows are staged in the dataset table as they are loaded, but no reader sees them: readers see
-only rows of `published` uploads. Publishing (and replacing) is one transaction that flips
-the status; rejecting deletes the staged rows and flips it to `rejected`. A worker killed at
-any point leaves staged rows of an upload that is still `processing`: recovery hands it to
-another attempt, which deletes them first (hub.ingest.lifecycle).
+Rows are staged as they are loaded, but no reader sees them. On PostgreSQL they go into a
+table of the upload's own, with no index (hub.store.partitions); at publish its indexes are
+built in bulk and the publish transaction attaches it to the dataset table, flips the status
+and appends the audit event. On SQLite they go into the dataset table, where readers see
+only rows of `published` uploads. Rejecting deletes the staged rows (drops the upload's
+table) and flips the status to `rejected`. A worker killed at any point leaves staged rows of
+an upload that is still `processing`: recovery hands it to another attempt, which deletes
+them first (hub.ingest.lifecycle).
 
 Runs inside an app context (a worker thread of the server, or a `hub worker` process).
 """
@@ -19,6 +22,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +49,9 @@ from hub.ingest.parse_errors import ParseError
 from hub.ingest.state import state
 from hub.ingest.transform import ChunkTransformer
 from hub.store import (
+    attach_upload,
+    build_upload_indexes,
+    create_upload_table,
     dataset_tables,
     delete_rows,
     loader_for,
@@ -109,6 +116,11 @@ class _Run:
     report: dict[str, Any] = field(default_factory=dict)
     read: int = 0
     invalid: int = 0
+    # Seconds per stage (durations, not times of day), for the report and bench/ingest.py.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def _took(self, stage: str, started: float) -> None:
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
 
     def run(self) -> str:
         settings = current_app.extensions["hub.settings"]
@@ -126,6 +138,8 @@ class _Run:
             )
         self.agreement, self.contract = agreement, contract
         self.layout, self.table = dataset_tables().get(agreement, contract)
+        self.partitioned = db.is_postgres(self.engine)
+        self.expires_at = self.upload.created_at + timedelta(days=agreement.retention_days)
         self.failures = FailureLog()
         self.report = {
             "contract": {"dataset": contract.dataset, "version": contract.version},
@@ -170,18 +184,30 @@ class _Run:
                 domain=self.agreement.linkage_domain,
                 keyring=state().keyring,
             )
-            expires_at = self.upload.created_at + timedelta(days=self.agreement.retention_days)
-            with _Loading(self, expires_at) as loading:
-                for chunk in feed.chunks():
+            with _Loading(self, self.expires_at) as loading:
+                chunks = iter(feed.chunks())
+                while True:
+                    started = time.perf_counter()
+                    chunk = next(chunks, None)
+                    self._took("parse", started)
+                    if chunk is None:
+                        break
                     self._still_wanted()
+                    started = time.perf_counter()
                     result = transform(chunk)
+                    self._took("transform", started)
                     self.read += len(chunk)
                     self.invalid += result.invalid_rows
                     self.failures.add(result.failures)
                     if result.checks_not_run:
                         raise Rejected(result.checks_not_run)
                     self.report["progress"] = self._progress("loading", path)
+                    started = time.perf_counter()
                     loading.put(result, dict(self.report))
+                    self._took("wait_for_load", started)
+                started = time.perf_counter()
+            self._took("wait_for_load", started)
+            self.seconds["load"] = loading.busy
             self.report["warnings"] = feed.warnings()
         except ParseError as error:
             raise Rejected(
@@ -196,12 +222,20 @@ class _Run:
 
     def _check(self) -> list[DatasetCheck]:
         self.report["progress"] = self._progress("checking")
+        started = time.perf_counter()
         with self.engine.begin() as connection:
             self._renew(connection, report=self.report)
             self.invalid += self._remove_duplicates(connection)
+        self._took("duplicates", started)
+        started = time.perf_counter()
         checks = run_dataset_checks(
-            self.engine, self.layout, self.contract, upload_id=self.upload_id
+            self.engine,
+            self.layout,
+            self.contract,
+            upload_id=self.upload_id,
+            table_name=self.staged.name,
         )
+        self._took("dataset_checks", started)
         self.report["dataset_checks"] = [c.model_dump() for c in checks]
         audit.append(
             self.engine,
@@ -224,9 +258,23 @@ class _Run:
 
     def _publish(self, checks: list[DatasetCheck]) -> str:
         self.report["progress"] = self._progress("publishing")
+        if self.partitioned:
+            # Committed, and still invisible: the table is not yet a partition.
+            started = time.perf_counter()
+            with self.engine.begin() as connection:
+                self._renew(connection, report=self.report)
+            # Not in the renewing transaction: it would hold the upload's row, and the
+            # heartbeat would wait behind the index builds.
+            with self.engine.begin() as connection:
+                build_upload_indexes(connection, self.table, self.upload_id)
+            self._still_wanted()
+            self._took("indexes", started)
+        started = time.perf_counter()
         with db.unit_of_work(self.engine) as session:
             connection = session.connection()
             _lock_dataset(connection, self.layout.table_name)
+            # The upload row before the tables: a withdrawal locks them in that order too.
+            self._owned(session)
             # Uploads published since the first look may now hold some of these keys.
             late = self._remove_duplicates(connection, published_only=True)
             if late:
@@ -235,6 +283,8 @@ class _Run:
                 if reasons:
                     raise Rejected(reasons)
             replaced = self._replace(session)
+            if self.partitioned:
+                attach_upload(connection, self.table, self.upload_id)
             upload = self._finish(session, lc.PUBLISHED, cause=None)
             audit.append(
                 session,
@@ -248,6 +298,8 @@ class _Run:
                 ),
             )
         lc.discard_spool(self.spool_dir, self.upload_id)
+        self._took("publish", started)
+        log.info("upload %s published; seconds per stage: %s", self.upload_id, self.seconds)
         return lc.PUBLISHED
 
     def _agreement_stopped(self) -> str | None:
@@ -303,7 +355,7 @@ class _Run:
         if not published_only:
             removed += remove_duplicates_in_upload(
                 connection,
-                self.table,
+                self.staged,
                 self.layout,
                 self.contract,
                 upload_id=self.upload_id,
@@ -311,12 +363,13 @@ class _Run:
             )
         removed += remove_duplicates_of_published(
             connection,
-            self.table,
+            self.staged,
             self.layout,
             self.contract,
             upload_id=self.upload_id,
             replaces=self.upload.replaces,
             log=self.failures,
+            published=self.table,
         )
         if removed and self.contract.record_reference is not None:
             # A row set aside as a duplicate takes its record reference with it.
@@ -389,6 +442,7 @@ class _Run:
         self.report["progress"] = {**self.report["progress"], "stage": status}
         self.report.setdefault("rows", self.read)
         self.report.update(self.failures.as_report())
+        self.report["stage_seconds"] = dict(self.seconds)
         upload.status = status
         upload.cause = cause
         upload.counts = self._counts(published=published)
@@ -431,10 +485,16 @@ class _Run:
             raise LeaseLost
 
     def _clear_staged_rows(self) -> None:
-        """Rows an earlier attempt staged before its worker died."""
+        """Rows an earlier attempt staged before its worker died; on PostgreSQL, then a new
+        table of the upload's own to load into."""
         with db.unit_of_work(self.engine) as session:
             upload = self._owned(session)
             delete_rows(session, upload)
+            self.staged = self.table
+            if self.partitioned:
+                self.staged = create_upload_table(
+                    session.connection(), self.table, self.upload_id, self.expires_at
+                )
 
     def _progress(self, stage: str, path: Path | None = None) -> dict[str, Any]:
         total = self.upload.size_bytes
@@ -456,6 +516,7 @@ class _Loading:
         self.reference_key = current_app.extensions["hub.keys"].record_reference_key
         self.queue: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
+        self.busy = 0.0  # seconds spent loading
         self.thread = threading.Thread(
             target=self._work, name=f"load-{run.upload_id[:8]}", daemon=True
         )
@@ -484,17 +545,19 @@ class _Loading:
             if self.error is not None:
                 continue  # drain: the pipeline stops at its next put
             result, report = item
+            started = time.perf_counter()
             try:
                 with run.engine.begin() as connection:
                     run._renew(connection, report=report)
                     self.loader.load(
                         connection,
-                        run.table,
+                        run.staged,
                         upload_id=run.upload_id,
                         rows=result.rows,
                         expires_at=self.expires_at,
                         names=result.names,
                         columns=result.columns,
+                        defaults=run.partitioned,
                     )
                     if result.references is not None:
                         store_record_references(
@@ -508,6 +571,7 @@ class _Loading:
                         )
             except BaseException as exc:  # noqa: BLE001 - handed to the pipeline's thread
                 self.error = exc
+            self.busy = round(self.busy + time.perf_counter() - started, 3)
 
 
 def _fail_after_error(engine: Engine, upload_id: str, worker_id: str, kind: str) -> str | None:

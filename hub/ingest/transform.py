@@ -2,7 +2,8 @@
 
 For each chunk (a DataFrame of text with the sender's row numbers as index, from parse):
 
-1. per-row checks from the contract (its pandera schema, through `hub.contracts.validate`);
+1. per-row checks from the contract (`hub.contracts.RowChecker`: compiled once per upload,
+   run on each chunk's distinct values);
 2. every identifier column normalised and checked by kind, stored or not (an invalid
    identifier fails its row); stored ones become pseudonyms in the agreement's linkage domain;
 3. generalisation of quasi-identifiers as the contract says;
@@ -16,8 +17,6 @@ the contracts' report does).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import re
 from collections.abc import Sequence
@@ -28,8 +27,15 @@ import numpy as np
 import pandas as pd
 
 from hub.contracts import Column as ContractColumn
-from hub.contracts import Contract, validate
-from hub.pseudonymise import InvalidIdentifier, Keyring, generalise, get_kind, pseudonymise_many
+from hub.contracts import Contract, RowChecker
+from hub.pseudonymise import (
+    InvalidIdentifier,
+    Keyring,
+    generalise,
+    get_kind,
+    keyed_digests,
+    pseudonymise_many,
+)
 from hub.store.tables import Layout, StoredColumn
 
 # Keys for the `_key_` digests are derived under a name no linkage domain can have (domains
@@ -55,13 +61,62 @@ class ChunkResult:
     references: list[str | None] | None = None
 
 
+# Distinct values remembered per column across an upload: enough for the identifiers of a
+# few hundred thousand people, with memory flat however large the upload (a full cache is
+# cleared and refilled, which costs only repeated work, never a different answer).
+CACHE_ENTRIES = 150_000
+
+
+class ValueCache:
+    """value -> result of the work done on it (normalise, check, HMAC, generalise), for one
+    column across one upload, at most `cap` values. The results depend on the value alone,
+    so a hit gives exactly what the work would give again."""
+
+    def __init__(self, cap: int = CACHE_ENTRIES):
+        self.cap = cap
+        self.data: dict[str, Any] = {}
+        self.computed = 0  # values the work ran on
+
+    def results(self, values: list[str], compute) -> list:
+        """`compute(misses)` -> one result per miss, run only on values not cached."""
+        data = self.data
+        misses = [v for v in values if v not in data]
+        if misses:
+            if len(data) + len(misses) > self.cap:
+                data.clear()  # values are distinct within a chunk: all are misses now
+                misses = values
+            self.computed += len(misses)
+            data.update(zip(misses, compute(misses), strict=True))
+        return [data[v] for v in values]
+
+
 class ChunkTransformer:
-    def __init__(self, *, contract: Contract, layout: Layout, domain: str, keyring: Keyring):
+    """Made once per upload: the row checks are compiled once and the caches hold the work
+    done on each distinct value for the whole upload."""
+
+    def __init__(
+        self,
+        *,
+        contract: Contract,
+        layout: Layout,
+        domain: str,
+        keyring: Keyring,
+        cache_entries: int = CACHE_ENTRIES,
+    ):
         self.contract = contract
         self.layout = layout
         self.domain = domain
         self.keyring = keyring
         self._digest_key = keyring.key_for(domain + KEY_DOMAIN_SUFFIX)
+        self._checker = RowChecker(contract)
+        self._cache_entries = cache_entries
+        self.caches: dict[str, ValueCache] = {}
+
+    def _cache(self, name: str) -> ValueCache:
+        cache = self.caches.get(name)
+        if cache is None:
+            cache = self.caches[name] = ValueCache(self._cache_entries)
+        return cache
 
     def __call__(self, frame: pd.DataFrame) -> ChunkResult:
         rows = frame.index.to_numpy(dtype=np.int64)
@@ -85,15 +140,14 @@ class ChunkTransformer:
         stored: dict[str, list[str | None]] = {}
         for column in self.contract.columns:
             targets = self.layout.for_source(column.name)
-            raw = frame[column.name].to_numpy()
             if not targets and not column.is_identifier:
                 continue
-            values = Distinct(raw)
+            values = Distinct(frame[column.name].to_numpy())
             if column.is_identifier:
                 self._identifier(column, targets, values, stored, fail)
             for target in targets:
                 if target.role == "value":
-                    stored[target.name] = self._typed(target, raw.tolist(), fail)
+                    stored[target.name] = self._typed(target, values, fail)
                 elif target.role == "generalised":
                     stored[target.name] = self._generalised(target, values, invalid, fail)
                 elif target.role == "key" and not column.is_identifier:
@@ -118,18 +172,18 @@ class ChunkTransformer:
         )
 
     def _row_checks(self, frame: pd.DataFrame, fail) -> list[str]:
-        """The contract's pandera checks; returns the checks that could not run."""
-        positional = frame.reset_index(drop=True)
-        report = validate(
-            self.contract,
-            positional,
-            first_row=0,
-            max_row_failures=len(positional) * len(self.contract.columns) + 1,
-            dataset_checks=False,
-        )
-        for failure in report.row_failures:
-            fail(failure.row, failure.column, failure.check, failure.message, failure.value)
-        return [p.message for p in report.columns]
+        """The contract's row checks on the chunk's distinct values; returns the checks that
+        could not run."""
+        found, problems = self._checker(frame)
+        for failure in found:
+            fail(
+                failure["row"],
+                failure["column"],
+                failure["check"],
+                failure["message"],
+                failure.get("value"),
+            )
+        return [p["message"] for p in problems]
 
     def _identifier(
         self,
@@ -142,81 +196,86 @@ class ChunkTransformer:
         kind = column.identifier_kind
         roles = {t.role: t for t in targets}
         if "pseudonym" in roles:
-            pseudonyms, errors = pseudonymise_many(
-                kind=kind, values=values.uniques, domain=self.domain, keyring=self.keyring
-            )
-            stored[roles["pseudonym"].name] = values.spread(pseudonyms)
+
+            def compute(misses: list[str]) -> list:
+                pseudonyms, errors = pseudonymise_many(
+                    kind=kind, values=misses, domain=self.domain, keyring=self.keyring
+                )
+                return _with_errors(pseudonyms, errors)
+
+            results = self._cache(column.name + "/pseudonym").results(values.uniques, compute)
+            stored[roles["pseudonym"].name] = values.spread([r[0] for r in results])
         else:
-            canonical, errors = _normalise_many(kind, values.uniques)
+
+            def compute(misses: list[str]) -> list:
+                canonical, errors = _normalise_many(kind, misses)
+                digests = self._digests(canonical, prefix=kind) if "key" in roles else canonical
+                return _with_errors(digests, errors)
+
+            results = self._cache(column.name + "/key").results(values.uniques, compute)
             if "key" in roles:
-                stored[roles["key"].name] = values.spread(self._digests(canonical, prefix=kind))
+                stored[roles["key"].name] = values.spread([r[0] for r in results])
+        errors = [(i, r[1]) for i, r in enumerate(results) if r[1] is not None]
         for position, error in values.positions(errors):
             fail(position, column.name, f"valid_{kind}", f"{column.name}: {error}")
 
-    def _typed(self, target: StoredColumn, values: list, fail) -> list[str | None]:
+    def _typed(self, target: StoredColumn, values: Distinct, fail) -> list[str | None]:
         kind = target.source.logical_type
         name = target.source.name
-        if kind == "number":
+        uniques = values.uniques
+        errors: list[tuple[int, tuple[str, str]]] = []
+        if kind in ("number", "integer", "boolean"):
             out: list[str | None] = []
-            for position, value in enumerate(values):
-                if value is None or not value.strip():
+            for index, value in enumerate(uniques):
+                text = value.strip()
+                if not text:
                     out.append(None)
                     continue
-                text = value.strip()
-                # The row checks accepted it as a number; the database must be able to hold it.
-                if not _DECIMAL.fullmatch(text) or not math.isfinite(float(text)):
-                    fail(position, name, "is_number", f"{name} is not a finite number")
                 out.append(text)
-            return out
-        if kind == "integer":
-            out = []
-            for position, value in enumerate(values):
-                if value is None or not value.strip():
-                    out.append(None)
-                    continue
-                text = value.strip()
-                if len(text.lstrip("+-")) > _MAX_INTEGER_DIGITS:
-                    fail(position, name, "is_integer", f"{name} is too large a whole number")
-                out.append(text)
-            return out
-        if kind == "boolean":
-            return [None if v is None or not v.strip() else v.strip() for v in values]
-        for position, value in enumerate(values):
-            if value is not None and "\x00" in value:
-                fail(position, name, "text", f"{name} contains a NUL character")
-        return values
+                if kind == "number":
+                    # The row checks accepted it as a number; the database must hold it.
+                    if not _DECIMAL.fullmatch(text) or not math.isfinite(float(text)):
+                        errors.append((index, ("is_number", f"{name} is not a finite number")))
+                elif kind == "integer" and len(text.lstrip("+-")) > _MAX_INTEGER_DIGITS:
+                    errors.append((index, ("is_integer", f"{name} is too large a whole number")))
+        else:
+            out = uniques
+            errors = [
+                (index, ("text", f"{name} contains a NUL character"))
+                for index, value in enumerate(uniques)
+                if "\x00" in value
+            ]
+        for position, (check, message) in values.positions(errors):
+            fail(position, name, check, message)
+        return values.spread(out)
 
     def _generalised(
         self, target: StoredColumn, values: Distinct, invalid: np.ndarray, fail
     ) -> list[str | None]:
-        out: list[str | None] = []
-        errors: list[tuple[int, InvalidIdentifier]] = []
-        for index, value in enumerate(values.uniques):
-            if not value.strip():
-                out.append(None)
-                continue
-            try:
-                out.append(generalise(target.rule, value))
-            except InvalidIdentifier as error:
-                out.append(None)
-                errors.append((index, error.with_traceback(None)))
+        def compute(misses: list[str]) -> list:
+            out: list = []
+            for value in misses:
+                if not value.strip():
+                    out.append((None, None))
+                    continue
+                try:
+                    out.append((generalise(target.rule, value), None))
+                except InvalidIdentifier as error:
+                    out.append((None, error.with_traceback(None)))
+            return out
+
+        results = self._cache(target.name + "/generalised").results(values.uniques, compute)
+        errors = [(i, r[1]) for i, r in enumerate(results) if r[1] is not None]
         name = target.source.name
         identifier = target.source.is_identifier
         for position, error in values.positions(errors):
             # An identifier that failed its own check has been reported already.
             if not (identifier and invalid[position]):
                 fail(position, name, f"generalise_{target.rule}", f"{name}: {error}")
-        return values.spread(out)
+        return values.spread([r[0] for r in results])
 
     def _digests(self, values: Sequence[str | None], prefix: str = "") -> list[str | None]:
-        key = self._digest_key
-        head = (prefix + "\x1f").encode()
-        return [
-            None
-            if v is None or not v.strip()
-            else hmac.new(key, head + v.encode(), hashlib.sha256).hexdigest()
-            for v in values
-        ]
+        return keyed_digests(key=self._digest_key, prefix=(prefix + "\x1f").encode(), values=values)
 
 
 class Distinct:
@@ -246,6 +305,12 @@ class Distinct:
         bad[list(by_index)] = True
         hits = np.nonzero(bad[self.codes] & (self.codes >= 0))[0]
         return [(int(p), by_index[int(self.codes[p])]) for p in hits]
+
+
+def _with_errors(results: list, errors: list[tuple[int, Any]]) -> list[tuple[Any, Any]]:
+    """(result, error or None) per value."""
+    by_position = dict(errors)
+    return [(r, by_position.get(i)) for i, r in enumerate(results)]
 
 
 def _normalise_many(kind: str, values: list) -> tuple[list[str | None], list]:

@@ -36,7 +36,7 @@ from hub.pseudonymise.kinds import (
     pnc_check_character,
     upn_check_letter,
 )
-from hub.pseudonymise.pseudonym import pseudonym, pseudonymise_many
+from hub.pseudonymise.pseudonym import keyed_digests, pseudonym, pseudonymise_many
 
 __all__ = [
     "AGE_BANDS",
@@ -50,6 +50,7 @@ __all__ = [
     "age_on",
     "generalise",
     "get_kind",
+    "keyed_digests",
     "nhs_check_digit",
     "normalise",
     "parse_date",

@@ -110,3 +110,24 @@ def pseudonymise_many(
         previous_value = value
         append(previous_result)
     return results, errors
+
+
+def keyed_digests(*, key: bytes, prefix: bytes, values: Iterable[str | None]) -> list[str | None]:
+    """hex(HMAC-SHA256(key, prefix + UTF-8(value))) per value, None for None, "" and
+    whitespace-only values: `hmac.new(key, prefix + v, sha256).hexdigest()` with the key
+    schedule done once (`_hmac_states`)."""
+    inner, outer = _hmac_states(key, prefix)
+    inner_copy = inner.copy
+    outer_copy = outer.copy
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if value is None or not value.strip():
+            append(None)
+            continue
+        h = inner_copy()
+        h.update(value.encode())
+        o = outer_copy()
+        o.update(h.digest())
+        append(o.hexdigest())
+    return out

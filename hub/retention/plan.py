@@ -43,7 +43,7 @@ from hub.agreements import Policies
 from hub.db.models import AgreementRecord, Upload, ViewDisclosure
 from hub.retention.report import AGREEMENT_ENDED, ROW_EXPIRY, LeftAlone, Rule
 from hub.retention.terms import Terms, TermsBook
-from hub.store import table_name
+from hub.store import is_partition_table, table_name
 
 LONDON = ZoneInfo("Europe/London")
 # The dataset tables' internal columns (docs/SEAMS.md, ingest: storage).
@@ -145,7 +145,8 @@ def make_plan(engine: Engine, *, policies: Policies, now: datetime) -> Plan:
             pairs.update((agreement.id, share.dataset) for share in agreement.datasets)
         named = {table_name(a, d): (a, d) for a, d in pairs}
         for name in sorted(existing - set(named)):
-            if name.startswith(TABLE_PREFIX):
+            # An upload's own table (PostgreSQL) is part of its dataset table, not one.
+            if name.startswith(TABLE_PREFIX) and not is_partition_table(name):
                 plan.left_alone.append(
                     LeftAlone(
                         None,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from sqlalchemy import Engine, delete, select
+from sqlalchemy import text as sa_text
 from sqlmodel import Session
 
 from hub import audit, clock, db
@@ -50,7 +51,7 @@ from hub.retention.plan import (
     make_plan,
 )
 from hub.retention.report import AGREEMENT_ENDED, ROW_EXPIRY, Deletion, RetentionReport
-from hub.store import delete_record_references
+from hub.store import delete_record_references, drop_upload_rows, upload_table
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +166,13 @@ def _delete_upload_rows(
         ):
             return None  # it changed since the plan: the next run looks again
         connection = session.connection()
-        where = table.c[UPLOAD_ID] == upload.id
-        if target.rule == ROW_EXPIRY:
-            where = where & (table.c[EXPIRES_AT] <= now)
-        deleted = connection.execute(delete(table).where(where)).rowcount or 0
+        if _whole_partition(connection, table, upload.id, target, now):
+            deleted = drop_upload_rows(connection, target.table, upload.id)
+        else:
+            where = table.c[UPLOAD_ID] == upload.id
+            if target.rule == ROW_EXPIRY:
+                where = where & (table.c[EXPIRES_AT] <= now)
+            deleted = connection.execute(delete(table).where(where)).rowcount or 0
         if deleted <= 0:
             return None  # another run got there first, and recorded it
         # The rows' record references go with them (all of the upload's, or those expired).
@@ -221,6 +225,21 @@ def _delete_upload_rows(
         upload_expired=expired,
         audit_index=index,
     )
+
+
+def _whole_partition(connection, table, upload_id: str, target: Target, now: datetime) -> bool:
+    """Whether every row of the upload goes and it has a table of its own (PostgreSQL,
+    hub.store.partitions): then deleting it is a DROP TABLE."""
+    if not db.is_postgres(connection):
+        return False
+    own = upload_table(table, upload_id)
+    found = connection.execute(sa_text("SELECT to_regclass(:n)"), {"n": own.name}).scalar()
+    if found is None:
+        return False
+    if target.rule != ROW_EXPIRY:
+        return True
+    kept = select(own.c[EXPIRES_AT]).where(own.c[EXPIRES_AT] > now).limit(1)
+    return connection.execute(kept).first() is None
 
 
 def _mark_expired(session: Session, upload: Upload, target: Target) -> None:

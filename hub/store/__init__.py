@@ -3,8 +3,10 @@ that fill them, and the row deletes that empty them.
 
 One table per (agreement, dataset), SQLAlchemy Core (hub/store/tables.py); rows are loaded
 by `PostgresLoader` (COPY) or `SqliteLoader` (executemany) and are visible only while their
-upload is `published` (and the row not restricted). A row's record reference (the provider's
-own key for it) is sealed in `record_references`, beside the table, never in it
+upload is `published` (and the row not restricted). On PostgreSQL the tables are partitioned
+by upload (hub/store/partitions.py): an upload loads into a table of its own, indexed and
+attached when it publishes, dropped when it is deleted. A row's record reference (the
+provider's own key for it) is sealed in `record_references`, beside the table, never in it
 (hub/store/references.py). `dataset_tables()` is the app's one table cache: ingest, views,
 governance and the pages share it. `row_keyed_tables()` is the registry of the tables an
 erasure must clear (hub/store/erasure.py).
@@ -18,6 +20,14 @@ from hub.store.references import (
     prune_record_references,
     read_record_references,
     store_record_references,
+from hub.store.partitions import (
+    attach_upload,
+    build_upload_indexes,
+    create_upload_table,
+    drop_upload_rows,
+    is_partition_table,
+    upload_table,
+    upload_table_name,
 )
 from hub.store.rows import delete_rows
 from hub.store.state import dataset_tables, init_app
@@ -55,6 +65,10 @@ __all__ = [
     "SqliteLoader",
     "StoredColumn",
     "allowed_fields",
+    "attach_upload",
+    "build_upload_indexes",
+    "create_upload_table",
+    "drop_upload_rows",
     "build_table",
     "dataset_tables",
     "delete_expired_references",
@@ -62,6 +76,7 @@ __all__ = [
     "delete_rows",
     "ensure_table",
     "init_app",
+    "is_partition_table",
     "layout_for",
     "loader_for",
     "prune_record_references",
@@ -69,4 +84,6 @@ __all__ = [
     "store_record_references",
     "row_keyed_tables",
     "table_name",
+    "upload_table",
+    "upload_table_name",
 ]

@@ -40,11 +40,13 @@ class Loader(Protocol):
         expires_at: datetime,
         names: Sequence[str],
         columns: Sequence[Sequence[str | None]],
+        defaults: bool = False,
     ) -> int: ...
 
 
 class PostgresLoader:
-    """COPY in text format: one `write` per chunk."""
+    """COPY in text format: one `write` per chunk. `defaults`: the table (an upload's own,
+    hub.store.partitions) fills `_upload_id` and `_expires_at` itself, so rows carry neither."""
 
     def load(
         self,
@@ -56,15 +58,20 @@ class PostgresLoader:
         expires_at: datetime,
         names: Sequence[str],
         columns: Sequence[Sequence[str | None]],
+        defaults: bool = False,
     ) -> int:
         count = len(rows)
         if not count:
             return 0
         preparer = connection.dialect.identifier_preparer
-        targets = ", ".join(preparer.quote(n) for n in (UPLOAD_ID, ROW, EXPIRES_AT, *names))
-        fixed = f"{upload_id}\t"
-        expires = "\t" + expires_at.isoformat()
-        fields = [[f"{fixed}{row}{expires}" for row in rows.tolist()]]
+        if defaults:
+            targets = ", ".join(preparer.quote(n) for n in (ROW, *names))
+            fields = [list(map(str, rows.tolist()))]
+        else:
+            targets = ", ".join(preparer.quote(n) for n in (UPLOAD_ID, ROW, EXPIRES_AT, *names))
+            fixed = f"{upload_id}\t"
+            expires = "\t" + expires_at.isoformat()
+            fields = [[f"{fixed}{row}{expires}" for row in rows.tolist()]]
         fields.extend(_copy_text(column) for column in columns)
         block = "\n".join(map("\t".join, zip(*fields, strict=True))) + "\n"
         raw = connection.connection.driver_connection
@@ -98,6 +105,7 @@ class SqliteLoader:
         expires_at: datetime,
         names: Sequence[str],
         columns: Sequence[Sequence[str | None]],
+        defaults: bool = False,
     ) -> int:
         count = len(rows)
         if not count:

@@ -25,6 +25,14 @@ which no view reads; only its keyed digest is kept if a check needs it (a `uniqu
 
 Rows are visible only while their upload is `published` and the row is not restricted:
 every reader joins `uploads` and filters `_restricted_at`.
+
+On PostgreSQL a dataset table is partitioned by upload (`PARTITION BY LIST (_upload_id)`,
+hub/store/partitions.py): an upload is loaded into a table of its own with no index, its
+indexes are built in bulk when it publishes, and it is attached in the publish transaction;
+deleting an upload drops its table. The pseudonym and digest columns are `COLLATE "C"`
+(hex: the same order as any other collation, half the cost to index), and only the columns
+views and checks look up are indexed (the pseudonyms, the digests, unique columns, and a
+BRIN index on `_expires_at` for retention). SQLite keeps one plain table with a primary key.
 """
 
 from __future__ import annotations
@@ -85,7 +93,10 @@ class StoredColumn:
     @property
     def sql_type(self):
         if self.role in ("pseudonym", "key"):
-            return String(PSEUDONYM_LENGTH)
+            # Hex: byte order is every collation's order, and "C" compares bytes.
+            return String(PSEUDONYM_LENGTH).with_variant(
+                String(PSEUDONYM_LENGTH, collation="C"), "postgresql"
+            )
         if self.role == "generalised":
             return Text()
         return {"integer": BigInteger(), "number": Double(), "boolean": Boolean()}.get(
@@ -204,24 +215,33 @@ def _check_names(table: str, columns: list[StoredColumn]) -> None:
         seen.add(column.name)
 
 
-def build_table(layout: Layout, metadata: MetaData | None = None) -> Table:
-    """The SQLAlchemy Table of `layout` (not created)."""
+def build_table(
+    layout: Layout, metadata: MetaData | None = None, *, partitioned: bool = False
+) -> Table:
+    """The SQLAlchemy Table of `layout` (not created). `partitioned`: PostgreSQL's table
+    partitioned by upload, with no primary key (an upload's rows are its partition)."""
     metadata = metadata if metadata is not None else MetaData()
     name = layout.table_name
+    key = not partitioned
     table = Table(
         name,
         metadata,
-        Column(UPLOAD_ID, String(36), primary_key=True),
-        Column(ROW, BigInteger, primary_key=True, autoincrement=False),
+        Column(UPLOAD_ID, String(36), primary_key=key, nullable=False),
+        Column(ROW, BigInteger, primary_key=key, autoincrement=False, nullable=False),
         Column(EXPIRES_AT, UTCDateTime(), nullable=False),
         Column(RESTRICTED_AT, UTCDateTime(), nullable=True),
         *(Column(c.name, c.sql_type, nullable=True) for c in layout.columns),
+        **({"postgresql_partition_by": f"LIST ({UPLOAD_ID})"} if partitioned else {}),
     )
-    # The primary key (_upload_id, _row) serves lookups and deletes by upload.
+    # Unpartitioned, the primary key (_upload_id, _row) serves lookups and deletes by upload.
     for column in layout.columns:
         if column.indexed:
             Index(_index_name(name, column.name), table.c[column.name])
-    Index(_index_name(name, EXPIRES_AT), table.c[EXPIRES_AT])
+    if partitioned:
+        # One value per upload: a BRIN index is a few pages and lets retention skip uploads.
+        Index(_index_name(name, EXPIRES_AT), table.c[EXPIRES_AT], postgresql_using="brin")
+    else:
+        Index(_index_name(name, EXPIRES_AT), table.c[EXPIRES_AT])
     return table
 
 
@@ -251,7 +271,8 @@ class DatasetTables:
             found = self._tables.get(key)
             if found is None:
                 layout = layout_for(agreement, contract)
-                table = build_table(layout, self.metadata)
+                partitioned = self.engine.dialect.name == "postgresql"
+                table = build_table(layout, self.metadata, partitioned=partitioned)
                 ensure_table(self.engine, table)
                 found = self._tables[key] = (layout, table)
         return found
@@ -279,6 +300,10 @@ def ensure_table(engine: Engine, table: Table) -> None:
 
 def _ensure_table(engine: Engine, table: Table) -> None:
     with engine.begin() as connection:
+        if table.dialect_options["postgresql"].get("partition_by"):
+            from hub.store.partitions import partition_legacy_table
+
+            partition_legacy_table(connection, table)
         table.create(connection, checkfirst=True)
         existing = {c["name"] for c in inspect(connection).get_columns(table.name)}
         preparer = connection.dialect.identifier_preparer

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, MetaData, Table, create_engine, func, select
+from sqlalchemy import Connection, MetaData, Table, create_engine, func, select, text
 from sqlmodel import Session
 
 from hub import db
@@ -20,7 +20,7 @@ from hub.auth import Identity
 from hub.db.models import AuditEvent, Upload
 from hub.ingest import embedded_runner, spool, submit_upload
 from hub.pseudonymise import nhs_check_digit, upn_check_letter
-from hub.store import table_name
+from hub.store import table_name, upload_table_name
 from tests.data import POLICE_STREET_CSV
 
 POLICE_FILE = POLICE_STREET_CSV
@@ -99,13 +99,26 @@ def dataset_table(connection, agreement: str, dataset: str) -> Table:
 
 
 def staged_rows(engine, agreement: str, dataset: str, upload_id: str | None = None) -> int:
-    """Rows in the dataset table, visible or not."""
+    """Rows stored for the dataset, visible or not: in the dataset table, and on PostgreSQL
+    in the upload's own table while it is not attached (hub.store.partitions)."""
     with reading(engine) as connection:
         table = dataset_table(connection, agreement, dataset)
         query = select(func.count()).select_from(table)
         if upload_id:
             query = query.where(table.c._upload_id == upload_id)
-        return connection.execute(query).scalar_one()
+        count = connection.execute(query).scalar_one()
+        if upload_id and engine.dialect.name == "postgresql":
+            own = upload_table_name(upload_id)
+            attached = connection.execute(
+                text(
+                    "SELECT to_regclass(:n) IS NOT NULL, EXISTS (SELECT 1 FROM pg_inherits "
+                    "WHERE inhrelid = to_regclass(:n))"
+                ),
+                {"n": own},
+            ).one()
+            if attached[0] and not attached[1]:
+                count += connection.exec_driver_sql(f"SELECT count(*) FROM {own}").scalar_one()
+        return count
 
 
 def visible_rows(engine, agreement: str, dataset: str) -> list[dict]:
