@@ -14,12 +14,6 @@ erasure must clear (hub/store/erasure.py).
 
 from hub.store.erasure import ErasedRow, Eraser, RowKeyedTables, row_keyed_tables
 from hub.store.loaders import Loader, PostgresLoader, SqliteLoader, loader_for
-from hub.store.references import (
-    delete_expired_references,
-    delete_record_references,
-    prune_record_references,
-    read_record_references,
-    store_record_references,
 from hub.store.partitions import (
     attach_upload,
     build_upload_indexes,
@@ -28,6 +22,13 @@ from hub.store.partitions import (
     is_partition_table,
     upload_table,
     upload_table_name,
+)
+from hub.store.references import (
+    delete_expired_references,
+    delete_record_references,
+    prune_record_references,
+    read_record_references,
+    store_record_references,
 )
 from hub.store.rows import delete_rows
 from hub.store.state import dataset_tables, init_app
