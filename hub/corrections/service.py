@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Connection, MetaData, Table, and_, inspect, select, update
+from sqlalchemy import Connection, MetaData, Table, and_, func, inspect, select, update
 
 from hub import audit, clock, db
 from hub.agreements import Agreement, Resource, current_policies, decide, enforce
@@ -49,6 +49,7 @@ from hub.store import (
     layout_for,
     loader_for,
     row_keyed_tables,
+    upload_table,
 )
 from hub.store.erasure import delete_dataset_row
 from hub.views import ViewSpec, all_views
@@ -455,6 +456,7 @@ def _tell(
     new: dict | None = None,
 ) -> None:
     """Add what each recipient must be told of one row's change to `told`."""
+
     def table_of(ds: str) -> Table | None:
         return _peek(connection, agreement, ds)[1]
 
@@ -520,6 +522,17 @@ def _plans(told: dict[str, Told], linkage_domain: str) -> list[NoticePlan]:
 # -- whole uploads ------------------------------------------------------------------------------
 
 
+def _rows_of(connection: Connection, table: Table, upload_id: str):
+    """A select of one upload's rows. On PostgreSQL an upload being published is not yet
+    attached to its dataset table (hub.store.partitions): read its own table then."""
+    if db.is_postgres(connection):
+        own = upload_table(table, upload_id)
+        found = connection.execute(select(func.to_regclass(own.name))).scalar()
+        if found is not None:
+            return select(own)
+    return select(table).where(table.c[UPLOAD_ID] == upload_id)
+
+
 def rows_removed(session, upload: Upload, *, kind: str, actor, replacement=None) -> None:
     """ingest's listener (hub.ingest.on_rows_removed): a published upload is being withdrawn
     or replaced, in `session`'s transaction. Its recipients are told of every row that goes
@@ -538,7 +551,7 @@ def rows_removed(session, upload: Upload, *, kind: str, actor, replacement=None)
 
     kept: set[tuple] = set()
     if replacement is not None:
-        for found in connection.execute(select(table).where(table.c[UPLOAD_ID] == replacement.id)):
+        for found in connection.execute(_rows_of(connection, table, replacement.id)):
             kept.add(content(dict(found._mapping)))
     told: dict[str, Told] = defaultdict(Told)
     changed = 0

@@ -374,7 +374,7 @@ class _Run:
         if removed and self.contract.record_reference is not None:
             # A row set aside as a duplicate takes its record reference with it.
             prune_record_references(
-                connection, self.table, dataset=self.upload.dataset, upload_id=self.upload_id
+                connection, self.staged, dataset=self.upload.dataset, upload_id=self.upload_id
             )
         return removed
 

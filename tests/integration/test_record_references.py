@@ -21,6 +21,7 @@ from hub.store.references import unseal
 from tests.integration.views_support import EARLY
 
 DATASET = "police-contacts"
+UPLOAD = "8c1f6f5e-1d3a-4c2b-9a57-3e1f0c2d4b6a"  # an upload id as the hub makes them (a UUID)
 
 
 def test_references_are_sealed_open_for_their_row_only_and_are_deleted(app, engine):
@@ -32,7 +33,7 @@ def test_references_are_sealed_open_for_their_row_only_and_are_deleted(app, engi
                 connection,
                 key=key,
                 dataset=DATASET,
-                upload_id="u-1",
+                upload_id=UPLOAD,
                 rows=[1, 2, 3, 4],
                 references=["NP-C-0001", "NP-C-0002", None, "  "],
                 expires_at=expires,
@@ -42,37 +43,37 @@ def test_references_are_sealed_open_for_their_row_only_and_are_deleted(app, engi
             sealed = dict(
                 connection.execute(
                     select(RecordReference.row, RecordReference.sealed).where(
-                        RecordReference.upload_id == "u-1"
+                        RecordReference.upload_id == UPLOAD
                     )
                 ).all()
             )
             assert set(sealed) == {1, 2}
             assert all(b"NP-C-000" not in bytes(v) for v in sealed.values())
             # A sealed value moved to another row, or opened with another key, does not open.
-            assert unseal(key, dataset=DATASET, upload_id="u-1", row=2, sealed=sealed[1]) is None
+            assert unseal(key, dataset=DATASET, upload_id=UPLOAD, row=2, sealed=sealed[1]) is None
             assert (
-                unseal(b"\0" * 32, dataset=DATASET, upload_id="u-1", row=1, sealed=sealed[1])
+                unseal(b"\0" * 32, dataset=DATASET, upload_id=UPLOAD, row=1, sealed=sealed[1])
                 is None
             )
             assert read_record_references(
-                connection, key=key, dataset=DATASET, upload_id="u-1", row_numbers=[1, 2, 3]
+                connection, key=key, dataset=DATASET, upload_id=UPLOAD, row_numbers=[1, 2, 3]
             ) == {1: "NP-C-0001", 2: "NP-C-0002"}
         with db.unit_of_work() as session:
             assert (
                 delete_record_references(
-                    session, dataset=DATASET, upload_id="u-1", row_numbers=[1, 9]
+                    session, dataset=DATASET, upload_id=UPLOAD, row_numbers=[1, 9]
                 )
                 == 1
             )
         with engine.connect() as connection:
             assert read_record_references(
-                connection, key=key, dataset=DATASET, upload_id="u-1", row_numbers=[1, 2]
+                connection, key=key, dataset=DATASET, upload_id=UPLOAD, row_numbers=[1, 2]
             ) == {2: "NP-C-0002"}
         with db.unit_of_work() as session:
-            delete_rows(session, Upload(id="u-1", agreement_id=EARLY, dataset=DATASET))
+            delete_rows(session, Upload(id=UPLOAD, agreement_id=EARLY, dataset=DATASET))
         with engine.connect() as connection:
             left = connection.execute(
-                select(RecordReference.row).where(RecordReference.upload_id == "u-1")
+                select(RecordReference.row).where(RecordReference.upload_id == UPLOAD)
             ).all()
         assert left == []
 
