@@ -19,7 +19,7 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hub import agreements, auth, db, errors
+from hub import agreements, auth, db, errors, governance
 from hub.audit import audit_config, note, signed_checkpoint
 from hub.audit.events import canonical_json, format_time, row_document
 from hub.audit.log import (
@@ -178,17 +178,19 @@ def _decode_cursor(cursor: str, digest: str) -> int:
     return after
 
 
-def _authorise() -> None:
+def _authorise() -> auth.Identity:
     identity = auth.current_identity()
     agreements.enforce(agreements.decide(identity, READ, agreements.Resource(kind="audit")))
+    return identity
 
 
 @api.get("/events", responses={200: EventPage}, security=BEARER)
 def list_events(query: EventsQuery):
     """Audit events in index order (or the newest first, `order=desc`), filtered; for IG
-    officers and admins (`audit.read`)."""
+    officers (the events of their own organisation and of the agreements it is party to)
+    and admins (every event) (`audit.read`)."""
     note(action=READ, resource="audit/events")
-    _authorise()
+    scope = governance.audit_scope(_authorise())
     where = EventFilter(
         actor=query.actor,
         partner=query.partner,
@@ -209,6 +211,7 @@ def list_events(query: EventsQuery):
             before=last if newest_first else None,
             newest_first=newest_first,
             limit=query.limit + 1,
+            scope=scope,
         )
         more = len(rows) > query.limit
         items = [

@@ -6,12 +6,14 @@ from hub.audit.background import start_background, stop_background
 from hub.audit.events import Actor, NewEvent, leaf_bytes
 from hub.audit.log import (
     EventFilter,
+    EventScope,
     LogCorrupted,
     LogForked,
     append,
     ensure_checkpoint,
     read_checkpoints,
     read_events,
+    scope_condition,
     store_checkpoint,
 )
 from hub.audit.request_event import Record, note, note_event, noted
@@ -34,6 +36,7 @@ __all__ = [
     "Actor",
     "AuditConfig",
     "EventFilter",
+    "EventScope",
     "InvalidNote",
     "LogCorrupted",
     "LogForked",
@@ -53,6 +56,7 @@ __all__ = [
     "parse_and_verify_note",
     "read_checkpoints",
     "read_events",
+    "scope_condition",
     "sign_checkpoint",
     "signed_checkpoint",
     "start_background",
