@@ -20,7 +20,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub import agreements, auth, db, errors, governance
-from hub.audit import audit_config, note, signed_checkpoint
+from hub.audit import audit_config, latest_checkpoint, note
 from hub.audit.events import canonical_json, format_time, row_document
 from hub.audit.log import (
     EventFilter,
@@ -245,16 +245,19 @@ def _corrupted() -> errors.HubError:
     "/checkpoint",
     responses={
         200: {
-            "description": "A C2SP tlog-checkpoint signed note (Ed25519) for the current size.",
+            "description": "The latest C2SP tlog-checkpoint signed note (Ed25519) the hub "
+            "has kept. The hub signs one every HUB_CHECKPOINT_EVERY_EVENTS events or "
+            "HUB_CHECKPOINT_EVERY_SECONDS; a request never makes it sign.",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         }
     },
 )
 def get_checkpoint():
-    """The signed checkpoint of the log at its current size (C2SP tlog-checkpoint)."""
+    """The latest signed checkpoint the hub has kept (C2SP tlog-checkpoint); the log may
+    have grown since, up to the hub's checkpoint schedule."""
     note(action=VERIFY, resource="audit/checkpoint")
     try:
-        stored = signed_checkpoint(current_app)
+        stored = latest_checkpoint(current_app)
     except (LogCorrupted, LookupError) as exc:
         raise _corrupted() from exc
     note(details={"size": stored.size})

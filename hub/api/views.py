@@ -37,7 +37,7 @@ class ViewPath(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="The view id.")
 
 
-class ColumnOut(BaseModel):
+class ViewColumnOut(BaseModel):
     name: str
     type: Literal["pseudonym", "string", "integer"]
     description: str
@@ -59,7 +59,7 @@ class ViewOut(ViewSummary):
     description: str
     purpose: str = Field(description="The only purpose a query may give: the agreement's.")
     purpose_description: str
-    columns: list[ColumnOut]
+    columns: list[ViewColumnOut]
     filters: list[FilterOut]
     min_cell_size: int | None = Field(
         default=None,
@@ -125,7 +125,7 @@ def read_view(path: ViewPath):
         description=view.description,
         purpose=agreement.purpose.id,
         purpose_description=agreement.purpose.description,
-        columns=[ColumnOut(name=n, type=t, description=d) for n, (t, d) in types.items()],
+        columns=[ViewColumnOut(name=n, type=t, description=d) for n, (t, d) in types.items()],
         filters=[FilterOut(column=f.column, ops=list(f.ops)) for f in view.filters],
         min_cell_size=agreement.min_cell_size if view.kind == "aggregate" else None,
     ).model_dump(mode="json")

@@ -28,6 +28,7 @@ from hub.audit.state import (
     audit_config,
     inclusion_proof,
     init_app,
+    latest_checkpoint,
     signed_checkpoint,
 )
 from hub.audit.verify import VerificationFailed, Verified, verify_log
@@ -49,6 +50,7 @@ __all__ = [
     "ensure_checkpoint",
     "inclusion_proof",
     "init_app",
+    "latest_checkpoint",
     "leaf_bytes",
     "note",
     "note_event",
