@@ -3,9 +3,10 @@
     hub-verify --url https://hub.example.org --key-file hub-audit.vkey \
         --checkpoint yesterday.note --index 42 --token "$TOKEN" --save today.note
 
-1. fetch the current checkpoint (GET /api/v1/audit/checkpoint) and verify its signature with
-   the key given out of band (--key / --key-file); without one, the key the hub itself
-   serves is used, which only proves the hub is self-consistent (trust on first use);
+1. fetch the hub's latest kept checkpoint (GET /api/v1/audit/checkpoint) and verify its
+   signature with the key given out of band (--key / --key-file); without one, the key the
+   hub itself serves is used, which only proves the hub is self-consistent (trust on first
+   use);
 2. with --checkpoint, verify the old note's signature too, then a consistency proof from its
    size to the current one (GET /api/v1/audit/proof/consistency);
 3. with --index N, verify that event N is in the current tree (GET /api/v1/audit/proof/

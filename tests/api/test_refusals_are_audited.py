@@ -125,3 +125,13 @@ def test_a_token_for_an_unknown_client_is_not_called_revoked(client, app, settin
     detail = r.get_json()["detail"]
     assert "revoked" not in detail
     assert "no client with the id" in detail
+
+
+def test_an_unknown_client_id_at_the_token_endpoint_is_not_called_revoked(client, app):
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("no-such-client", "x")
+    )
+    assert r.status_code == 401
+    description = r.get_json()["error_description"]
+    assert "has been revoked" not in description
+    assert "unknown" in description and "does not say which" in description
