@@ -193,7 +193,11 @@ def _leaf_hash_of(hub: Hub, index: int) -> bytes:
     page = hub.json(f"{API}/events", {"from_index": index, "limit": 1}, auth=True)
     items = page.get("items") or []
     if not items or items[0].get("index") != index:
-        raise NotVerified(f"event {index}: the hub did not return it")
+        raise NotVerified(
+            f"event {index}: the hub did not return it to this token (an IG officer reads only "
+            "the events of their organisation and its agreements); give its leaf hash with "
+            f"--leaf-hash {index}:HEX"
+        )
     try:
         leaf = base64.b64decode(items[0]["leaf"], validate=True)
         document = json.loads(leaf)

@@ -261,8 +261,8 @@ class Proof:
 
 
 def _latest_checkpoint_covering(index: int) -> AuditCheckpoint:
-    """The latest signed checkpoint; one signed now if none covers the event yet (as the
-    public GET /api/v1/audit/checkpoint would)."""
+    """The latest signed checkpoint; one signed now if none covers the event yet. (Only a
+    signed-in IG officer gets here; the public GET /api/v1/audit/checkpoint never signs.)"""
     with db.read_only() as session:
         latest = session.execute(
             select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)
