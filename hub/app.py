@@ -27,7 +27,14 @@ from hub import (
     views,
     web,
 )
-from hub.api import audit_hook, body_limits, problems
+from hub.api import (
+    audit_hook,
+    body_limits,
+    openapi_doc,
+    problems,
+    rate_limits,
+    security_headers,
+)
 from hub.keys import load_keys
 from hub.settings import Settings
 
@@ -41,6 +48,26 @@ SECURITY_SCHEMES = {
         "description": "An access token from POST /oauth/token (client credentials).",
     }
 }
+
+
+# The API browser's page: flask-openapi3-swagger's, with its inline script and style moved
+# to hub/web/static (the CSP of hub.api.security_headers allows neither inline).
+SWAGGER_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>The hub: API</title>
+  <link rel="stylesheet" href="swagger/css/swagger-ui.css">
+  <link rel="stylesheet" href="/static/swagger.css">
+</head>
+<body>
+<div id="swagger-ui" data-url="{{ doc_url }}"></div>
+<script src="swagger/js/swagger-ui-bundle.js"></script>
+<script src="swagger/js/swagger-ui-standalone-preset.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
@@ -63,11 +90,14 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         instance_relative_config=False,
         static_folder=None,  # hub.web serves /static from its own package
     )
-    app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    app.config.update(
+        MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False, SWAGGER_HTML_STRING=SWAGGER_PAGE
+    )
     app.extensions["hub.settings"] = settings
     app.extensions["hub.keys"] = load_keys(settings)
 
     problems.init_app(app)  # first: every later failure is answered as problem+json
+    security_headers.init_app(app, settings)  # CSP, nosniff, no-store ... on every answer
     db.init_app(app, settings.effective_database_url)
     body_limits.init_app(app)  # sizes, nesting, time and concurrency of request bodies
 
@@ -80,6 +110,8 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     def _echo_request_id(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         return response
+
+    rate_limits.init_app(app, settings)  # 429 for spent limits, before any work is done
 
     # Policies are loaded and checked before anything serves: an invalid file stops the hub.
     agreements.init_app(app, settings)
@@ -101,6 +133,8 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     web.init_app(app, settings)  # the pages: analyst, IG console, transparency, sign-in
     for blueprint, prefix in web.blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)
+
+    openapi_doc.make_true(app)  # every error documented as the problem+json it is
 
     @app.get("/openapi.json", doc_ui=False)
     def openapi_document():

@@ -121,6 +121,23 @@ class ValidationFailed(HubError):
     title = "The request did not pass validation"
 
 
+class TooManyRequests(HubError):
+    """RFC 6585: a rate limit is spent; Retry-After says when to try again."""
+
+    status = 429
+    code = "too_many_requests"
+    title = "Too many requests"
+    outcome = "denied"
+
+    def __init__(self, detail: str, *, retry_after: int = 60, **kwargs):
+        super().__init__(detail, **kwargs)
+        self.retry_after = retry_after
+        self.extra.setdefault("retry_after", retry_after)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class ServiceUnavailable(HubError):
     status = 503
     code = "unavailable"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +91,36 @@ class Settings(BaseSettings):
     retention_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
     # How long an approved re-identification may be fetched, from its second approval.
     reidentification_ttl_seconds: int = Field(default=72 * 3600, ge=60, le=30 * 24 * 3600)
+
+    # Abuse (issue 11). Requests without a verified caller recorded one by one per minute and
+    # process; past that they are counted in one event a minute (hub/audit/unauthenticated).
+    audit_unauthenticated_events_per_minute: int = Field(default=120, ge=0, le=100_000)
+    # Rate limits (RFC 6585 429 with Retry-After), in the `limits` notation ("10/minute",
+    # "100 per hour"; several separated by ";"). Shared across processes through Redis when
+    # HUB_REDIS_URL is set, else kept in each process.
+    rate_limit_failed_token_per_client: str = "10/minute"  # noqa: S105 - not a secret
+    rate_limit_failed_token_per_address: str = "30/minute"  # noqa: S105 - not a secret
+    rate_limit_failed_auth_per_address: str = "60/minute"
+    rate_limit_anonymous_per_address: str = "300/minute"
+    rate_limit_enabled: bool = True
+
+    @field_validator(
+        "rate_limit_failed_token_per_client",
+        "rate_limit_failed_token_per_address",
+        "rate_limit_failed_auth_per_address",
+        "rate_limit_anonymous_per_address",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a rate limit: write e.g. '10/minute' or '100 per hour'"
+            ) from exc
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

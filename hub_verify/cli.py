@@ -3,9 +3,10 @@
     hub-verify --url https://hub.example.org --key-file hub-audit.vkey \
         --checkpoint yesterday.note --index 42 --token "$TOKEN" --save today.note
 
-1. fetch the current checkpoint (GET /api/v1/audit/checkpoint) and verify its signature with
-   the key given out of band (--key / --key-file); without one, the key the hub itself
-   serves is used, which only proves the hub is self-consistent (trust on first use);
+1. fetch the hub's latest kept checkpoint (GET /api/v1/audit/checkpoint) and verify its
+   signature with the key given out of band (--key / --key-file); without one, the key the
+   hub itself serves is used, which only proves the hub is self-consistent (trust on first
+   use);
 2. with --checkpoint, verify the old note's signature too, then a consistency proof from its
    size to the current one (GET /api/v1/audit/proof/consistency);
 3. with --index N, verify that event N is in the current tree (GET /api/v1/audit/proof/
@@ -192,7 +193,11 @@ def _leaf_hash_of(hub: Hub, index: int) -> bytes:
     page = hub.json(f"{API}/events", {"from_index": index, "limit": 1}, auth=True)
     items = page.get("items") or []
     if not items or items[0].get("index") != index:
-        raise NotVerified(f"event {index}: the hub did not return it")
+        raise NotVerified(
+            f"event {index}: the hub did not return it to this token (an IG officer reads only "
+            "the events of their organisation and its agreements); give its leaf hash with "
+            f"--leaf-hash {index}:HEX"
+        )
     try:
         leaf = base64.b64decode(items[0]["leaf"], validate=True)
         document = json.loads(leaf)

@@ -73,9 +73,12 @@ def _open_note(note: str, key: VerifierKey) -> str:
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise InvalidNote("a note is text, a blank line, then signature lines")
-    text, lines = note[: split + 1], note[split + 2 :].splitlines()
-    if not lines:
+    # Split on "\n" only, as Go's note.Open does: splitlines() would also break at U+2028,
+    # U+0085 and the like, and accept notes that other verifiers refuse.
+    text, lines = note[: split + 1], note[split + 2 : -1].split("\n")
+    if not lines or lines == [""]:
         raise InvalidNote("the note has no signature lines")
+    verified = False
     for line in lines:
         if not line.startswith(_SIGNATURE_LINE):
             raise InvalidNote("a signature line starts with an em dash and a space")
@@ -89,7 +92,11 @@ def _open_note(note: str, key: VerifierKey) -> str:
         try:
             key.public_key.verify(blob[4:], text.encode("utf-8"))
         except InvalidSignature as exc:
+            # Every signature by the key must verify, not only the first: a note that also
+            # carries a bad one by the same key was tampered with.
             raise InvalidNote("the signature by the given key does not verify") from exc
+        verified = True
+    if verified:
         return text
     raise InvalidNote(f"the note carries no signature by the key {key.name}+{key.key_id.hex()}")
 

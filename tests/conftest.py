@@ -225,6 +225,10 @@ def make_settings(
         "port": 8000,
         "policies_dir": PROJECT_ROOT / "policies",
         "contracts_dir": PROJECT_ROOT / "contracts",
+        # Tests make many requests from one address; tests/api/test_rate_limits.py sets its own.
+        "rate_limit_anonymous_per_address": "100000/minute",
+        "rate_limit_failed_auth_per_address": "100000/minute",
+        "rate_limit_failed_token_per_address": "100000/minute",
         **clock_settings(),
         **keys,
     }

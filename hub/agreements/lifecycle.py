@@ -77,7 +77,9 @@ MAX_REASON = 1000
 # what looks like a personal identifier: an NHS number, a UPN, a PNC ID, a postcode, or any
 # long run of digits. (Names and dates of birth cannot be told from prose; the API says so.)
 _IDENTIFIER_LIKE = re.compile(
-    r"\d{8,}"  # a long number
+    # a long number standing alone: not the digits inside a version hash or another token
+    # of letters and digits (an agreement's sha256 is quoted in reasons)
+    r"(?<![0-9A-Za-z])\d{8,}(?![0-9A-Za-z])"
     r"|\b\d{3}[ -]\d{3}[ -]\d{4}\b"  # an NHS number as printed
     r"|\b[A-Z]\d{11}[0-9A-Z]\b"  # a UPN
     r"|\b\d{2}(?:\d{2})?/\d{1,7}[A-Z]\b"  # a PNC ID

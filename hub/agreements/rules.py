@@ -357,7 +357,10 @@ def _read_audit(c: _Context) -> Decision:
             "read.",
         )
     return Decision(
-        True, f"IG officers of `{c.partner}`, a party, read the audit log.", "party-ig-officer"
+        True,
+        f"IG officers of `{c.partner}`, a party, read the events of their own organisation "
+        "and of the agreements it is party to.",
+        "party-ig-officer",
     )
 
 
@@ -428,6 +431,16 @@ def _read_upload(c: _Context) -> Decision:
             True,
             f"IG officers of `{c.partner}`, a party, read the uploads under the agreement.",
             "party-ig-officer",
+        )
+    if c.has("uploader") and dataset:
+        # The role is right; the dataset is not one this organisation sends.
+        provided = sorted(d.dataset for d in found.datasets if d.provider == c.partner)
+        return _deny(
+            "not-the-provider",
+            f"Uploaders see the uploads of the datasets their organisation provides; under "
+            f"`{found.id}`, `{c.partner}` provides "
+            + (", ".join(f"`{d}`" for d in provided) if provided else "no dataset")
+            + f", not `{dataset}`. Filter by one of those, or leave `dataset` out.",
         )
     return _wrong_role(
         c,

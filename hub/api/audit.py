@@ -19,8 +19,8 @@ from flask import Response, current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hub import agreements, auth, db, errors
-from hub.audit import audit_config, note, signed_checkpoint
+from hub import agreements, auth, db, errors, governance
+from hub.audit import audit_config, latest_checkpoint, note
 from hub.audit.events import canonical_json, format_time, row_document
 from hub.audit.log import (
     EventFilter,
@@ -178,17 +178,19 @@ def _decode_cursor(cursor: str, digest: str) -> int:
     return after
 
 
-def _authorise() -> None:
+def _authorise() -> auth.Identity:
     identity = auth.current_identity()
     agreements.enforce(agreements.decide(identity, READ, agreements.Resource(kind="audit")))
+    return identity
 
 
 @api.get("/events", responses={200: EventPage}, security=BEARER)
 def list_events(query: EventsQuery):
     """Audit events in index order (or the newest first, `order=desc`), filtered; for IG
-    officers and admins (`audit.read`)."""
+    officers (the events of their own organisation and of the agreements it is party to)
+    and admins (every event) (`audit.read`)."""
     note(action=READ, resource="audit/events")
-    _authorise()
+    scope = governance.audit_scope(_authorise())
     where = EventFilter(
         actor=query.actor,
         partner=query.partner,
@@ -209,6 +211,7 @@ def list_events(query: EventsQuery):
             before=last if newest_first else None,
             newest_first=newest_first,
             limit=query.limit + 1,
+            scope=scope,
         )
         more = len(rows) > query.limit
         items = [
@@ -242,16 +245,19 @@ def _corrupted() -> errors.HubError:
     "/checkpoint",
     responses={
         200: {
-            "description": "A C2SP tlog-checkpoint signed note (Ed25519) for the current size.",
+            "description": "The latest C2SP tlog-checkpoint signed note (Ed25519) the hub "
+            "has kept. The hub signs one every HUB_CHECKPOINT_EVERY_EVENTS events or "
+            "HUB_CHECKPOINT_EVERY_SECONDS; a request never makes it sign.",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         }
     },
 )
 def get_checkpoint():
-    """The signed checkpoint of the log at its current size (C2SP tlog-checkpoint)."""
+    """The latest signed checkpoint the hub has kept (C2SP tlog-checkpoint); the log may
+    have grown since, up to the hub's checkpoint schedule."""
     note(action=VERIFY, resource="audit/checkpoint")
     try:
-        stored = signed_checkpoint(current_app)
+        stored = latest_checkpoint(current_app)
     except (LogCorrupted, LookupError) as exc:
         raise _corrupted() from exc
     note(details={"size": stored.size})

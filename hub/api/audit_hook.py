@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from hub import db
+from hub import clock, db
 from hub.api.problems import database_unavailable, database_unreachable, problem_response
 from hub.audit import Actor, LogCorrupted, NewEvent, append, audit_config, noted
 from hub.errors import ServiceUnavailable
@@ -82,12 +82,28 @@ def event_for(response: Response) -> NewEvent:
     )
 
 
+def _verified_caller(event: NewEvent) -> bool:
+    """A caller the hub knows: a verified token or session, or a client whose secret was
+    just accepted. Everything else (anonymous, or credentials refused) is unauthenticated."""
+    return g.get("identity") is not None or (event.outcome == "allowed" and event.actor is not None)
+
+
 def _record(response: Response) -> Response:
     if not is_audited(request.path) or g.get(_DONE):
         return response
     g.setdefault(_DONE, True)
     try:
-        index = append(db.get_engine(), event_for(response))
+        event = event_for(response)
+        budget = audit_config(current_app).unauthenticated
+        moment = clock.now()
+        summary = budget.summary_due(moment)
+        if summary is not None:
+            append(db.get_engine(), summary)
+        if not _verified_caller(event) and not budget.admit(
+            moment, action=event.action, outcome=event.outcome, status=response.status_code
+        ):
+            return response  # counted, not recorded one by one (hub/audit/unauthenticated)
+        index = append(db.get_engine(), event)
     except Exception as exc:  # noqa: BLE001 - any failure to record must withhold the answer
         # The type only: a database error's text can carry the event's values.
         log.error(

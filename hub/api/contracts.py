@@ -31,7 +31,7 @@ class ContractPath(BaseModel):
     )
 
 
-class ColumnOut(BaseModel):
+class ContractColumnOut(BaseModel):
     name: str = Field(description="The column header, exactly as the provider sends it.")
     physical_name: str
     type: str = Field(description="ODCS logical type.")
@@ -56,7 +56,7 @@ class ColumnOut(BaseModel):
     header_aliases: list[str] = Field(description="Other header names accepted for it.")
 
     @classmethod
-    def of(cls, column: Column) -> ColumnOut:
+    def of(cls, column: Column) -> ContractColumnOut:
         return cls(
             name=column.name,
             physical_name=column.physical_name,
@@ -112,7 +112,7 @@ class ContractOut(BaseModel):
     special_category: bool
     criminal_offence_data: bool
     max_invalid_fraction: float
-    columns: list[ColumnOut]
+    columns: list[ContractColumnOut]
     quality: list[QualityOut]
     odcs: dict[str, Any] = Field(description="The ODCS v3 document as published.")
 
@@ -129,7 +129,7 @@ class ContractOut(BaseModel):
             special_category=contract.special_category,
             criminal_offence_data=contract.criminal_offence_data,
             max_invalid_fraction=contract.max_invalid_fraction,
-            columns=[ColumnOut.of(c) for c in contract.columns],
+            columns=[ContractColumnOut.of(c) for c in contract.columns],
             quality=[QualityOut.of(q) for q in contract.quality],
             odcs=contract.odcs_document(),
         )

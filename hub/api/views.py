@@ -42,7 +42,7 @@ class ViewPath(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="The view id.")
 
 
-class ColumnOut(BaseModel):
+class ViewColumnOut(BaseModel):
     name: str
     type: Literal["pseudonym", "string", "integer"]
     description: str
@@ -64,7 +64,7 @@ class ViewOut(ViewSummary):
     description: str
     purpose: str = Field(description="The only purpose a query may give: the agreement's.")
     purpose_description: str
-    columns: list[ColumnOut]
+    columns: list[ViewColumnOut]
     filters: list[FilterOut]
     min_cell_size: int | None = Field(
         default=None,
@@ -172,7 +172,7 @@ def read_view(path: ViewPath):
         description=view.description,
         purpose=agreement.purpose.id,
         purpose_description=agreement.purpose.description,
-        columns=[ColumnOut(name=n, type=t, description=d) for n, (t, d) in types.items()],
+        columns=[ViewColumnOut(name=n, type=t, description=d) for n, (t, d) in types.items()],
         filters=[FilterOut(column=f.column, ops=list(f.ops)) for f in view.filters],
         min_cell_size=agreement.min_cell_size if view.kind != "person" else None,
     ).model_dump(mode="json")

@@ -6,12 +6,14 @@ from hub.audit.background import start_background, stop_background
 from hub.audit.events import MAX_DETAILS_BYTES, Actor, NewEvent, leaf_bytes
 from hub.audit.log import (
     EventFilter,
+    EventScope,
     LogCorrupted,
     LogForked,
     append,
     ensure_checkpoint,
     read_checkpoints,
     read_events,
+    scope_condition,
     store_checkpoint,
 )
 from hub.audit.request_event import Record, note, note_event, noted
@@ -26,6 +28,7 @@ from hub.audit.state import (
     audit_config,
     inclusion_proof,
     init_app,
+    latest_checkpoint,
     signed_checkpoint,
 )
 from hub.audit.verify import VerificationFailed, Verified, verify_log
@@ -35,6 +38,7 @@ __all__ = [
     "Actor",
     "AuditConfig",
     "EventFilter",
+    "EventScope",
     "InvalidNote",
     "LogCorrupted",
     "LogForked",
@@ -47,6 +51,7 @@ __all__ = [
     "ensure_checkpoint",
     "inclusion_proof",
     "init_app",
+    "latest_checkpoint",
     "leaf_bytes",
     "note",
     "note_event",
@@ -54,6 +59,7 @@ __all__ = [
     "parse_and_verify_note",
     "read_checkpoints",
     "read_events",
+    "scope_condition",
     "sign_checkpoint",
     "signed_checkpoint",
     "start_background",

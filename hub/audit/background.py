@@ -9,17 +9,22 @@ from datetime import datetime
 
 from flask import Flask
 
-from hub import db
-from hub.audit.log import LogCorrupted, current_size
-from hub.audit.state import checkpointer, signing_key
+from hub import clock, db
+from hub.audit.log import LogCorrupted, append, current_size
+from hub.audit.state import audit_config, checkpointer, signing_key
 from hub.db.models import AuditCheckpoint
 
 log = logging.getLogger(__name__)
 
 
 def tick(app: Flask, *, moment: datetime | None = None) -> AuditCheckpoint | None:
-    """One round of the background thread: sign and keep a checkpoint if one is due."""
+    """One round of the background thread: record the count of unauthenticated requests of a
+    minute that is over (hub.audit.unauthenticated), then sign and keep a checkpoint if one
+    is due."""
     with app.app_context():
+        summary = audit_config(app).unauthenticated.summary_due(moment or clock.now())
+        if summary is not None:
+            append(db.get_engine(app), summary)
         return checkpointer(app).checkpoint_if_due(
             db.get_engine(app), signing_key(app), moment=moment
         )

@@ -16,14 +16,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, select, text
+from sqlalchemy import ColumnElement, Engine, false, literal, or_, select, text
 from sqlmodel import Session
 
 from hub import db
 from hub.audit import merkle
 from hub.audit.events import NewEvent, leaf_bytes, now
 from hub.audit.signed_note import sign_checkpoint
-from hub.db.models import AuditCheckpoint, AuditEvent, AuditHead
+from hub.db.models import AuditCheckpoint, AuditEvent, AuditHead, Upload
 
 if TYPE_CHECKING:
     from hub.audit.tree import LogTree
@@ -119,6 +119,46 @@ class EventFilter:
     resource_contains: str | None = None  # e.g. a view id: `view:<id>` resources
 
 
+# The kinds of resource label that name an agreement first (`<kind>:<agreement>[/<dataset>]`,
+# hub.agreements.Resource.label).
+_AGREEMENT_KINDS = ("agreement", "dataset", "contract", "upload", "audit")
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """The part of the log one organisation's IG officers may read: the events its own
+    clients caused, and the events about the agreements it is party to (the agreements
+    themselves, their datasets and contracts, the uploads under them, the views over them,
+    and retention under them). Everything else (another organisation's sign-ins, token
+    requests, listings, and the agreements it is not party to) is not theirs to read.
+    Admins read the whole log: no scope."""
+
+    partner: str
+    agreements: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()  # the views of those agreements
+
+
+def scope_condition(scope: EventScope, table=None) -> ColumnElement[bool]:
+    """The SQL condition for the events in `scope` (on AuditEvent, or its Core table)."""
+    e = table.c if table is not None else AuditEvent
+    about: list[ColumnElement[bool]] = [e.actor_partner == scope.partner]
+    for agreement in scope.agreements:
+        for kind in _AGREEMENT_KINDS:
+            about.append(e.resource == f"{kind}:{agreement}")
+            about.append(e.resource.startswith(f"{kind}:{agreement}/", autoescape=True))
+        # retention's `/agreements/<id>/...` and the request hook's route paths
+        about.append(e.resource.contains(f"/agreements/{agreement}/", autoescape=True))
+        about.append(e.resource.endswith(f"/agreements/{agreement}", autoescape=True))
+    if scope.views:
+        about.append(e.resource.in_([f"view:{view}" for view in scope.views]))
+    if scope.agreements:
+        uploads = select(literal("upload:") + Upload.id).where(
+            Upload.agreement_id.in_(scope.agreements)
+        )
+        about.append(e.resource.in_(uploads.scalar_subquery()))
+    return or_(false(), *about)
+
+
 def read_events(
     session: Session,
     where: EventFilter,
@@ -127,11 +167,14 @@ def read_events(
     before: int | None = None,
     newest_first: bool = False,
     limit: int = 100,
+    scope: EventScope | None = None,
 ) -> list[AuditEvent]:
     """Events matching `where`, in index order (or newest first), with an index above
-    `after` and below `before`."""
+    `after` and below `before`; only those in `scope` if one is given."""
     order = AuditEvent.index.desc() if newest_first else AuditEvent.index
     query = select(AuditEvent).order_by(order).limit(limit)
+    if scope is not None:
+        query = query.where(scope_condition(scope))
     if where.actor is not None:
         query = query.where(AuditEvent.actor_client == where.actor)
     if where.partner is not None:

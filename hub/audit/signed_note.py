@@ -109,8 +109,11 @@ def open_note(note: str, verifier: str | Verifier) -> str:
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise InvalidNote("a note is text, a blank line, then signature lines")
-    text, signature_lines = note[: split + 1], note[split + 2 :].splitlines()
-    if not signature_lines or len(signature_lines) > _MAX_SIGNATURES:
+    # Split on "\n" only, as Go's note.Open does: splitlines() would also break at U+2028,
+    # U+0085 and the like, and accept notes that other verifiers refuse.
+    signature_lines = note[split + 2 : -1].split("\n")
+    text = note[: split + 1]
+    if signature_lines == [""] or len(signature_lines) > _MAX_SIGNATURES:
         raise InvalidNote("a note needs between 1 and 16 signature lines")
     verified = False
     for line in signature_lines:

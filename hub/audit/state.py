@@ -10,7 +10,9 @@ from flask import Flask
 
 from hub import db, errors
 from hub.audit.checkpointer import Checkpointer
+from hub.audit.log import last_checkpoint
 from hub.audit.signed_note import check_key_name
+from hub.audit.unauthenticated import UnauthenticatedBudget
 from hub.db.models import AuditCheckpoint
 
 EXTENSION = "hub.audit"
@@ -20,6 +22,7 @@ EXTENSION = "hub.audit"
 class AuditConfig:
     origin: str
     checkpoints: Checkpointer
+    unauthenticated: UnauthenticatedBudget
 
 
 def init_app(app: Flask, settings) -> None:
@@ -39,6 +42,9 @@ def init_app(app: Flask, settings) -> None:
             every_events=settings.checkpoint_every_events,
             every_seconds=settings.checkpoint_every_seconds,
         ),
+        unauthenticated=UnauthenticatedBudget(
+            per_minute=settings.audit_unauthenticated_events_per_minute
+        ),
     )
 
 
@@ -52,6 +58,19 @@ def checkpointer(app: Flask) -> Checkpointer:
 
 def signing_key(app: Flask) -> Ed25519PrivateKey:
     return app.extensions["hub.keys"].audit_signing_key
+
+
+def latest_checkpoint(app: Flask) -> AuditCheckpoint:
+    """The latest checkpoint the hub has kept (what GET /api/v1/audit/checkpoint serves):
+    a request never makes the hub sign. Only a log with no checkpoint at all gets its first
+    one signed here, once; after that the hub signs on its own schedule
+    (HUB_CHECKPOINT_EVERY_EVENTS and _SECONDS, hub.audit.checkpointer)."""
+    with db.read_only() as session:
+        stored = last_checkpoint(session)
+        if stored is not None:
+            session.expunge(stored)
+            return stored
+    return signed_checkpoint(app)
 
 
 def signed_checkpoint(app: Flask) -> AuditCheckpoint:

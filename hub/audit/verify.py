@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, select
 
 from hub import db
@@ -15,6 +16,7 @@ from hub.audit import merkle
 from hub.audit.events import row_leaf_bytes
 from hub.audit.log import current_size, iter_events
 from hub.audit.signed_note import Checkpoint, InvalidNote, parse_and_verify_note
+from hub.audit.signed_note import verifier_key as make_verifier_key
 from hub.db.models import AuditCheckpoint
 
 
@@ -42,19 +44,62 @@ class Verified:
     root: bytes
     checkpoints: int
     saved: SavedCheckpointVerified | None = None
+    origins: tuple[str, ...] = ()  # the key names the checkpoints were signed under
+
+    def not_checked(self) -> list[str]:
+        """What this check could not establish, in words, with how to close each gap."""
+        gaps = []
+        if self.checkpoints == 0 and self.saved is None:
+            gaps.append(
+                "NOT checked: no signed checkpoint was found, so nothing shows that these "
+                f"{self.size} events are the ones the hub published. Anyone able to write to "
+                "the database could have rewritten or removed events (and deleted the "
+                "checkpoints) without this check noticing."
+            )
+        if self.saved is None:
+            gaps.append(
+                "NOT checked against a checkpoint kept outside the hub: checkpoints stored in "
+                "the hub's own database can be removed with the events they cover. To close "
+                "this, save checkpoints elsewhere regularly (`hub-verify --url <hub> --save "
+                "FILE`, e.g. daily from another machine) and pass the last one here with "
+                "`--checkpoint FILE`."
+            )
+        return gaps
 
 
 def verify_log(
-    engine: Engine | None = None, *, verifier_key: str, saved_checkpoint: str | None = None
+    engine: Engine | None = None,
+    *,
+    verifier_key: str | None = None,
+    public_key: Ed25519PublicKey | None = None,
+    saved_checkpoint: str | None = None,
 ) -> Verified:
     """Raise VerificationFailed at the first thing that does not match; else say what held.
+
+    The signatures are checked with `verifier_key`, or with `public_key` under the key name
+    each note carries (its origin line): then the check does not depend on the origin the
+    hub is configured with now (HUB_AUDIT_ORIGIN, or the host and port of HUB_ISSUER).
 
     `saved_checkpoint` is a signed note kept from earlier (as GET /checkpoint served it): its
     signature must verify with `verifier_key`, the events before its size must still hash to
     its root, and a consistency proof from its size to today's, built from today's events,
     must verify (RFC 9162 section 2.1.4.2) against its root and today's.
     """
-    saved = _open_saved(saved_checkpoint, verifier_key) if saved_checkpoint is not None else None
+    if (verifier_key is None) == (public_key is None):
+        raise ValueError("give verifier_key or public_key")
+
+    def key_for(note: str) -> str:
+        if verifier_key is not None:
+            return verifier_key
+        origin = note.split("\n", 1)[0]
+        try:
+            return make_verifier_key(origin, public_key)
+        except ValueError as exc:
+            raise InvalidNote(f"its origin line is not a key name: {exc}") from exc
+
+    saved = (
+        _open_saved(saved_checkpoint, key_for) if saved_checkpoint is not None else None
+    )
     with db.read_only(engine) as session:
         size = current_size(session)
         if saved is not None and saved.size > size:
@@ -78,13 +123,20 @@ def verify_log(
             _check_saved(saved, size, roots, proof_nodes.roots()) if saved is not None else None
         )
         for stored in checkpoints:
-            _check_checkpoint(stored, roots, verifier_key)
-    return Verified(size=size, root=roots[size], checkpoints=len(checkpoints), saved=saved_result)
+            _check_checkpoint(stored, roots, key_for)
+    origins = sorted({c.note.split("\n", 1)[0] for c in checkpoints})
+    return Verified(
+        size=size,
+        root=roots[size],
+        checkpoints=len(checkpoints),
+        saved=saved_result,
+        origins=tuple(origins),
+    )
 
 
-def _open_saved(note: str, verifier_key: str) -> Checkpoint:
+def _open_saved(note: str, key_for) -> Checkpoint:
     try:
-        return parse_and_verify_note(note, verifier_key)
+        return parse_and_verify_note(note, key_for(note))
     except InvalidNote as exc:
         raise VerificationFailed(
             f"the saved checkpoint is not a checkpoint signed by this hub's key: {exc}"
@@ -165,14 +217,14 @@ def _check_events(
     return roots
 
 
-def _check_checkpoint(stored: AuditCheckpoint, roots: dict[int, bytes], verifier_key: str) -> None:
+def _check_checkpoint(stored: AuditCheckpoint, roots: dict[int, bytes], key_for) -> None:
     size = stored.size
     if size not in roots:
         raise VerificationFailed(
             f"checkpoint {size}: the log holds fewer events than it signed", size=size
         )
     try:
-        signed = parse_and_verify_note(stored.note, verifier_key)
+        signed = parse_and_verify_note(stored.note, key_for(stored.note))
     except InvalidNote as exc:
         raise VerificationFailed(f"checkpoint {size}: {exc}", size=size) from exc
     if signed.size != size or signed.root.hex() != stored.root:

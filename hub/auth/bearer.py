@@ -37,7 +37,14 @@ def _bearer_token() -> str:
 def _identity_from(claims: dict[str, Any]) -> Identity:
     # The token alone is not enough: a client revoked a second ago must be refused now.
     client = find_client(claims["client_id"])
-    if client is None or client.revoked_at is not None:
+    if client is None:
+        # Signed by this hub's key, for a client it has no record of (a token from another
+        # instance sharing the key, or a database restored without the client): not revoked.
+        raise Unauthenticated(
+            "This hub has no client with the id this access token was issued to: ask the "
+            "hub's operators for a client (`hub clients list` shows the ones it has)."
+        )
+    if client.revoked_at is not None:
         raise Unauthenticated(
             "The client this access token was issued to has been revoked: ask the hub's "
             "operators for a new client."

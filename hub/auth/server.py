@@ -109,9 +109,10 @@ class ClientAuthenticationFailed(InvalidClientError):
     """
 
     description = (
-        "Client authentication failed: send the client_id and secret with HTTP Basic "
-        "(or as client_id and client_secret in the form body). If they are right, ask the "
-        "hub's operators whether the client has been revoked."
+        "Client authentication failed: the client id is unknown, the secret is wrong, or the "
+        "client was revoked (the hub does not say which). Send the client_id and secret with "
+        "HTTP Basic (or as client_id and client_secret in the form body); if you are sure of "
+        "both, ask the hub's operators about the client."
     )
 
     def __init__(self, *, challenge: bool = True):

@@ -153,4 +153,15 @@ def verify_access_token(token: str, *, config: TokenConfig) -> dict[str, Any]:
         raise TokenRejected(f"the access token's claims are not the hub's: {RENEW_HINT}")
     if claims["iat"] > time.time() + LEEWAY_SECONDS:
         raise TokenRejected(_CLAIM_REASONS["iat"])
+    # A token signed with the real key but living longer than the hub issues them for
+    # (a leaked key, or a token made by hand) is refused: lifetimes are the hub's to set.
+    try:
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+    except (TypeError, ValueError) as exc:
+        raise TokenRejected(_CLAIM_REASONS["iat"]) from exc
+    if lifetime > config.ttl_seconds + LEEWAY_SECONDS:
+        raise TokenRejected(
+            f"the access token lives longer than this hub issues tokens for "
+            f"({config.ttl_seconds} s): {RENEW_HINT}"
+        )
     return claims

@@ -7,7 +7,7 @@ import sys
 import click
 
 from hub import db
-from hub.audit import VerificationFailed, audit_config, verifier_key, verify_log
+from hub.audit import VerificationFailed, verify_log
 from hub.cli.context import app_for_command
 
 
@@ -37,21 +37,27 @@ def verify_command(checkpoint_file: str | None) -> None:
             sys.exit(1)
     app = app_for_command()
     with app.app_context():
-        origin = audit_config(app).origin
-        key = verifier_key(origin, app.extensions["hub.keys"].audit_signing_key)
+        # The signing key's public half, under the name each note carries: the check does not
+        # depend on the origin this process would sign with now (HUB_ISSUER, HUB_PORT).
+        public = app.extensions["hub.keys"].audit_signing_key.public_key()
         try:
-            result = verify_log(db.get_engine(app), verifier_key=key, saved_checkpoint=saved)
+            result = verify_log(db.get_engine(app), public_key=public, saved_checkpoint=saved)
         except VerificationFailed as exc:
             click.echo(f"audit log NOT verified: {exc}", err=True)
             sys.exit(1)
     if result.saved is not None:
         click.echo(
-            f"saved checkpoint {checkpoint_file} verified: signed by {origin}, size "
+            f"saved checkpoint {checkpoint_file} verified: signed by this hub's key, size "
             f"{result.saved.size}, root {result.saved.root.hex()}; today's log extends it "
             f"(consistency proof of {len(result.saved.proof)} hashes from size "
             f"{result.saved.size} to {result.size})"
         )
+    gaps = result.not_checked()
+    verdict = "verified" if result.checkpoints or result.saved else "NOT fully verified"
     click.echo(
-        f"audit log verified: {result.size} events, root {result.root.hex()}, "
+        f"audit log {verdict}: {result.size} events, root {result.root.hex()}, "
         f"{result.checkpoints} checkpoints"
+        + (f" (signed as {', '.join(result.origins)})" if result.origins else "")
     )
+    for gap in gaps:
+        click.echo(gap)

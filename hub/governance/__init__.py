@@ -7,6 +7,7 @@ Pure functions over the database (the audit log, the disclosure record, the data
 and the policies; the pages in hub.web call them and do the HTTP.
 """
 
+from hub.governance.audit_scope import audit_scope
 from hub.governance.describe import basis_text, partner_name, recipients_of
 from hub.governance.flags import (
     DEFAULT_WINDOW_DAYS,
@@ -89,6 +90,7 @@ __all__ = [
     "reveal",
     "submit_request",
     "withdraw_request",
+    "audit_scope",
     "CSV_COLUMNS",
     "DEFAULT_WINDOW_DAYS",
     "LONDON",

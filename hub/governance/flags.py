@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 
 from hub import db
+from hub.audit import EventScope, scope_condition
 from hub.db.models import AuditEvent
 from hub.governance.periods import as_utc, day_bounds, london
 
@@ -216,9 +217,12 @@ def window(today: date, days: int) -> tuple[datetime, datetime]:
     return day_bounds(today - timedelta(days=days - 1), today)
 
 
-def read_facts(*, since: datetime, until: datetime, engine=None) -> list[EventFact]:
+def read_facts(
+    *, since: datetime, until: datetime, engine=None, scope: EventScope | None = None
+) -> list[EventFact]:
     """The events the rules read: view queries, re-identification requests, and refusals of
-    anything."""
+    anything; of those, only the ones in `scope` (what the officer may read of the log), if
+    given."""
     e = AuditEvent.__table__
     query = (
         select(e.c.time, e.c.actor_client, e.c.actor_partner, e.c.action, e.c.outcome)
@@ -229,10 +233,19 @@ def read_facts(*, since: datetime, until: datetime, engine=None) -> list[EventFa
         )
         .order_by(e.c.index)
     )
+    if scope is not None:
+        query = query.where(scope_condition(scope, table=e))
     with (engine or db.get_engine()).connect() as connection:
         return [EventFact(as_utc(t), c, p, a, o) for t, c, p, a, o in connection.execute(query)]
 
 
-def find_flags(*, today: date, days: int = DEFAULT_WINDOW_DAYS, engine=None) -> list[Flag]:
+def find_flags(
+    *,
+    today: date,
+    days: int = DEFAULT_WINDOW_DAYS,
+    engine=None,
+    scope: EventScope | None = None,
+) -> list[Flag]:
+    """The flags over the events in `scope` (the same part of the log the officer reads)."""
     since, until = window(today, days)
-    return evaluate(read_facts(since=since, until=until, engine=engine))
+    return evaluate(read_facts(since=since, until=until, engine=engine, scope=scope))

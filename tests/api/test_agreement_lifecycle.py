@@ -333,6 +333,14 @@ def test_a_suspension_needs_a_reason_that_names_no_one(hub):
     assert b"943 476 5919" not in leaves and b"NE1 4ST" not in leaves
 
 
+def test_a_reason_quoting_a_version_hash_is_not_taken_for_an_identifier(hub):
+    """Issue 11 item 16: the version an IG officer suspends over is named by its sha256."""
+    version = "3b1f20240913" + "7" * 12 + "c0ffee" + "12345678" + "d" * 26
+    response = hub.suspend(POLICE, f"Version {version} names a dataset we never agreed to.")
+    assert response.status_code == 200, response.get_json()
+    assert hub.state()["status"] == "suspended"
+
+
 def test_impossible_transitions_are_conflicts(hub):
     not_suspended = hub.resume(POLICE)
     assert not_suspended.status_code == 409

@@ -234,6 +234,6 @@ def test_the_read_apis_are_in_the_openapi_document(client):
     assert "get" in paths["/api/v1/agreements/{id}"]
     assert "get" in paths["/api/v1/contracts/{dataset}"]
     schemas = document["components"]["schemas"]
-    for name in ("AgreementList", "AgreementOut", "ContractOut", "ColumnOut"):
+    for name in ("AgreementList", "AgreementOut", "ContractOut", "ContractColumnOut"):
         assert name in schemas
     assert paths["/api/v1/agreements/{id}"]["get"]["security"] == [{"bearer": []}]

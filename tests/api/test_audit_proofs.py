@@ -132,7 +132,13 @@ def leaves(app) -> list[bytes]:
 
 
 def signed_checkpoint(client) -> tuple[int, bytes]:
+    """A checkpoint for the log's current size, as the hub's schedule signs them, fetched as
+    anyone fetches it (GET /checkpoint serves the latest kept; a request never signs)."""
+    from hub.audit import signed_checkpoint as sign_now
+
     key = client.get(f"{API}/public-key").get_json()["verifier_key"]
+    with client.application.app_context():
+        sign_now(client.application)
     return open_checkpoint(client.get(f"{API}/checkpoint").get_data(as_text=True), key)
 
 

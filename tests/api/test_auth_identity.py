@@ -217,7 +217,8 @@ def test_a_token_missing_a_claim_is_refused(http, settings, signing_key, registe
 def test_a_token_for_an_unknown_client_is_refused(http, settings, signing_key, registered):
     _, partner = registered
     token = forge(signing_key, claims_for(settings, "no-such-client", partner))
-    assert_unauthenticated(http.get(WHOAMI, headers=bearer(token)), "revoked")
+    # Issue 11: not "revoked", which it never was.
+    assert_unauthenticated(http.get(WHOAMI, headers=bearer(token)), "no client with the id")
 
 
 def test_a_token_claiming_another_partner_is_refused(http, settings, signing_key, registered):

@@ -480,3 +480,17 @@ def test_replacing_an_unknown_upload_is_refused(client, app, police):
     response = send(client, police, police_csv(3), query={"replaces": "no-such-upload"})
     assert response.status_code in (404, 409, 422), response.get_json()
     assert response.mimetype == PROBLEM
+
+
+def test_an_uploader_filtering_by_a_dataset_it_does_not_provide_is_told_so(client, app, police):
+    """Issue 11 item 16: not 'needs the uploader role; this client holds uploader'."""
+    response = client.get(
+        "/api/v1/uploads",
+        query_string={"agreement": "crime-asb-hotspots", "dataset": "council-asb-reports"},
+        headers=bearer(police),
+    )
+    problem = assert_problem(response, 403)
+    assert problem["rule"] == "not-the-provider"
+    assert "this client holds" not in problem["detail"]
+    assert "`police-street-crime`" in problem["detail"]
+    assert "not `council-asb-reports`" in problem["detail"]

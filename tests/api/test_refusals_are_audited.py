@@ -100,3 +100,38 @@ def test_token_of_a_partner_outside_the_agreement(client, app):
     listing = client.get("/api/v1/agreements", headers=bearer(token))
     assert listing.status_code == 403
     assert (last_event(app).action, last_event(app).outcome) == ("agreement.list", "denied")
+
+
+def test_a_token_for_an_unknown_client_is_not_called_revoked(client, app, settings, test_keys):
+    """Issue 11 item 16: a well-signed token naming a client the hub has no record of."""
+    key = RSAKey.import_key(test_keys["token_signing_key"], {"alg": "RS256"})
+    key.ensure_kid()
+    now = int(time.time())
+    claims = {
+        "iss": settings.effective_issuer,
+        "aud": settings.audience,
+        "sub": "no-such-client",
+        "client_id": "no-such-client",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "unknown-client",
+        "scope": "analyst",
+        "partner": "northshire-council",
+        "roles": ["analyst"],
+    }
+    token = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": key.kid}, claims, key)
+    r = client.get(AGREEMENT, headers=bearer(token))
+    assert r.status_code == 401
+    detail = r.get_json()["detail"]
+    assert "revoked" not in detail
+    assert "no client with the id" in detail
+
+
+def test_an_unknown_client_id_at_the_token_endpoint_is_not_called_revoked(client, app):
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("no-such-client", "x")
+    )
+    assert r.status_code == 401
+    description = r.get_json()["error_description"]
+    assert "has been revoked" not in description
+    assert "unknown" in description and "does not say which" in description

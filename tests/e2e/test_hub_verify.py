@@ -74,15 +74,16 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> No
 
 @pytest.fixture
 def served(tmp_path, database_url):
-    """`hub serve` on a free port (checkpoints every 10 events), and an IG officer's token."""
+    """`hub serve` on a free port (checkpoints every 10 events), and an admin's token."""
     port = free_port()
     env = hub_env(tmp_path, database_url, port, HUB_CHECKPOINT_EVERY_EVENTS="10")
     hub = Served(url=f"http://127.0.0.1:{port}", token="", database_url=database_url, env=env)
     try:
         hub.start()
         added = subprocess.run(
-            [HUB, "clients", "add", "--name", "auditor", "--partner", "northshire-council"]
-            + ["--role", "ig_officer", "--json"],
+            # An admin reads every event's leaf (an IG officer only its organisation's part).
+            [HUB, "clients", "add", "--name", "auditor", "--partner", "northshire-data-hub"]
+            + ["--role", "admin", "--json"],
             env=env,
             capture_output=True,
             text=True,

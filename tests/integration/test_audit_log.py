@@ -157,7 +157,55 @@ def test_verify_passes_on_an_untouched_log(app, engine, runner):
     result = runner.invoke(audit_cli, ["verify"])
     assert result.exit_code == 0, result.output
     root = merkle.root([bytes(r.leaf) for r in rows(engine)]).hex()
-    assert result.output.strip() == f"audit log verified: 6 events, root {root}, 2 checkpoints"
+    first, *rest = result.output.strip().splitlines()
+    origin = app.extensions["hub.audit"].origin
+    assert first == f"audit log verified: 6 events, root {root}, 2 checkpoints (signed as {origin})"
+    # What the hub's own database cannot prove is said, with how to close it.
+    assert any("hub-verify --url" in line and "--save" in line for line in rest)
+
+
+def test_verify_says_plainly_what_it_could_not_check_with_no_checkpoints(app, engine, runner):
+    """Issue 11 item 13: every checkpoint deleted and an old event rewritten consistently."""
+    fill(app, engine)
+    with db.unit_of_work(engine) as session:
+        session.execute(text("DELETE FROM audit_checkpoints"))
+        row = session.get(AuditEvent, 1)
+        row.outcome = "denied"
+        row.leaf = row_leaf_bytes(row)
+        row.leaf_hash = merkle.leaf_hash(row.leaf).hex()
+    result = runner.invoke(audit_cli, ["verify"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("audit log NOT fully verified: 6 events")
+    assert "audit log verified" not in result.output
+    assert any("no signed checkpoint was found" in line for line in lines)
+    assert any("hub-verify --url <hub> --save FILE" in line for line in lines)
+
+
+def test_verify_does_not_depend_on_the_port_it_is_run_with(
+    app, engine, settings, tmp_path, test_keys
+):
+    """Issue 11 item 13: checkpoints signed by a hub on port 8123, verified by a command run
+    without HUB_PORT (the default 8000, so another origin)."""
+    from hub.app import create_app
+    from tests.conftest import make_settings
+
+    served = create_app(settings.model_copy(update={"port": 8123}))
+    assert served.extensions["hub.audit"].origin != app.extensions["hub.audit"].origin
+    origin, key = served.extensions["hub.audit"].origin, served.extensions["hub.keys"]
+    for i in range(4):
+        append(engine, event(i))
+    ensure_checkpoint(engine, origin=origin, private_key=key.audit_signing_key)
+    elsewhere = create_app(
+        make_settings(tmp_path / "cli", settings.database_url, test_keys)
+    )
+    result = elsewhere.test_cli_runner().invoke(audit_cli, ["verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("audit log verified: 4 events")
+    assert f"signed as {origin}" in result.output
+    db.get_engine(served).dispose()
+    db.get_engine(elsewhere).dispose()
+
 
 
 def test_verify_names_the_first_event_whose_columns_were_edited(app, engine, runner):

@@ -44,6 +44,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
             add_event(
                 app,
                 action="view.query",
+                resource="view:early-intervention-cohort",  # as the hook names a query
                 client="busy-analyst",
                 partner="northshire-council",
                 roles=("analyst",),
@@ -53,6 +54,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
         add_event(
             app,
             action="view.query",
+            resource="view:early-intervention-cohort",  # as the hook names a query
             client="busy-analyst",
             partner="northshire-council",
             roles=("analyst",),
@@ -62,6 +64,7 @@ def test_flags_show_the_rules_and_what_matches_them(app, client):
     add_event(
         app,
         action="view.query",
+        resource="view:early-intervention-cohort",  # as the hook names a query
         client="night-owl",
         partner="northshire-police",
         roles=("analyst",),

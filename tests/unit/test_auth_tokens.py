@@ -122,6 +122,16 @@ def test_claim_problems_are_named(config, changes, reason):
         verify_access_token(_signed(config, _claims(**changes)), config=config)
 
 
+def test_a_token_living_longer_than_the_hub_issues_is_refused(config):
+    """Issue 11 item 12: signed with the real key, but with an expiry 10 years ahead."""
+    now = int(time.time())
+    ten_years = _claims(iat=now, exp=now + 10 * 365 * 86400)
+    with pytest.raises(TokenRejected, match="lives longer than this hub issues"):
+        verify_access_token(_signed(config, ten_years), config=config)
+    just_right = _claims(iat=now, exp=now + config.ttl_seconds)
+    assert verify_access_token(_signed(config, just_right), config=config)["sub"] == "c1"
+
+
 def test_an_empty_roles_list_is_allowed(config):
     assert verify_access_token(_signed(config, _claims(roles=[])), config=config)["roles"] == []
 

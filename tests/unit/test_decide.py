@@ -243,7 +243,7 @@ CASES = [
         "uploader",
         "upload.read",
         Resource("upload", EARLY, "police-contacts"),
-        "role-not-allowed",
+        "not-the-provider",  # issue 11: not "needs the uploader role; this client holds uploader"
     ),
     # Contracts: of the datasets one provides, or, for IG officers, that one's agreements share.
     (RIVERSIDE, "uploader", "contract.read", contract("police-contacts"), "role-not-allowed"),

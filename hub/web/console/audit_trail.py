@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from sqlalchemy import select
 
-from hub import agreements, audit, db, errors
+from hub import agreements, audit, db, errors, governance
 from hub.audit import merkle
 from hub.db.models import AuditCheckpoint, AuditEvent
 from hub.views import EXTENSION as VIEWS
@@ -191,7 +191,12 @@ def audit_trail():
     _authorise()
     with db.read_only() as session:
         rows = audit.read_events(
-            session, where, before=before, newest_first=True, limit=PAGE_SIZE + 1
+            session,
+            where,
+            before=before,
+            newest_first=True,
+            limit=PAGE_SIZE + 1,
+            scope=governance.audit_scope(officer()),
         )
         events = [_summary(row) for row in rows[:PAGE_SIZE]]
     older = events[-1]["index"] if len(rows) > PAGE_SIZE else None
@@ -256,8 +261,8 @@ class Proof:
 
 
 def _latest_checkpoint_covering(index: int) -> AuditCheckpoint:
-    """The latest signed checkpoint; one signed now if none covers the event yet (as the
-    public GET /api/v1/audit/checkpoint would)."""
+    """The latest signed checkpoint; one signed now if none covers the event yet. (Only a
+    signed-in IG officer gets here; the public GET /api/v1/audit/checkpoint never signs.)"""
     with db.read_only() as session:
         latest = session.execute(
             select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc()).limit(1)
@@ -337,7 +342,13 @@ def audit_event(index: int):
     row = None
     if index < MAX_INDEX:  # a larger number is no event, and no database integer either
         with db.read_only() as session:
-            row = session.get(AuditEvent, index)
+            # Only an event the officer may read: one of another organisation, under an
+            # agreement it is not party to, is "no such event" to them.
+            query = select(AuditEvent).where(AuditEvent.index == index)
+            scope = governance.audit_scope(officer())
+            if scope is not None:
+                query = query.where(audit.scope_condition(scope))
+            row = session.execute(query).scalar_one_or_none()
             if row is not None:
                 session.expunge(row)
     if row is None:

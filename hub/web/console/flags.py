@@ -48,7 +48,9 @@ def flags():
     days, problem = _days()
     authorise(officer())
     today = clock.today()
-    found = governance.find_flags(today=today, days=days)
+    found = governance.find_flags(
+        today=today, days=days, scope=governance.audit_scope(officer())
+    )
     note_view(filters=["days"] if request.args.get("days") else (), flags=len(found))
     return render_template(
         "console/flags.html",
