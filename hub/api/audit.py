@@ -62,9 +62,16 @@ class EventsQuery(BaseModel):
 
 
 class ActorOut(BaseModel):
-    client: str | None
+    client: str | None = Field(description="The system's client id, or a person's label.")
     partner: str | None
     roles: list[str]
+    kind: Literal["person", "system"] | None = Field(
+        None, description="`person` (signed in at their partner's provider) or `system`."
+    )
+    issuer: str | None = Field(None, description="A person's OpenID Provider.")
+    subject: str | None = Field(None, description="A person's subject at that provider.")
+    name: str | None = Field(None, description="A person's display name.")
+    owner: str | None = Field(None, description="Who runs a system client (its name).")
 
 
 class EventOut(BaseModel):

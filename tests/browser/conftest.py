@@ -43,6 +43,17 @@ class DemoHub:
                 return item
         raise AssertionError(f"no demo client with role {role} of {partner}")
 
+    @property
+    def people(self) -> list[dict]:
+        """The demo's people at its OpenID Provider (instance/demo-people.json)."""
+        return json.loads((self.instance / "demo-people.json").read_text())
+
+    def person(self, *, role: str, partner: str | None = None) -> dict:
+        for item in self.people:
+            if role in item["roles"] and (partner is None or item["partner"] == partner):
+                return item
+        raise AssertionError(f"no demo person with role {role} of {partner}")
+
     def token(self, client: dict) -> str:
         answer = requests.post(
             f"{self.url}/oauth/token",
@@ -144,10 +155,21 @@ def page(chromium, tmp_path):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def sign_in(page, hub: DemoHub, client: dict, *, next_path: str = "/") -> None:
-    """Sign in the way a person does: the sign-in page, client id and secret, submit."""
+def at_provider(page, person: dict) -> None:
+    """On the provider's login page: the person's username and password, submit."""
+    page.wait_for_selector("#username")
+    page.fill("#username", person["username"])
+    page.fill("#password", person["password"])
+    page.click("#sign-in")
+
+
+def sign_in(page, hub: DemoHub, who: dict, *, next_path: str = "/") -> dict:
+    """Sign in the way a person does: the hub's sign-in page, their organisation, then the
+    real login page of its OpenID Provider. `who` is a demo person, or a demo client whose
+    partner and first role name the person to sign in as. Returns the person."""
+    person = who if "username" in who else hub.person(role=who["roles"][0], partner=who["partner"])
     page.goto(f"{hub.url}/sign-in?next={next_path}")
-    page.fill("#client_id", client["client_id"])
-    page.fill("#client_secret", client["client_secret"])
-    page.click("#client-form button[type=submit]")
+    page.click(f"#providers a[data-partner={person['partner']}]")
+    at_provider(page, person)
     page.wait_for_selector("[data-testid=signed-in-as]")
+    return person
