@@ -23,6 +23,7 @@ from hub.governance.flags import (
     WORK_STARTS,
     EventFact,
     Flag,
+    actor_names,
     evaluate,
     find_flags,
     out_of_hours,
@@ -41,6 +42,7 @@ from hub.governance.transparency import (
 )
 
 __all__ = [
+    "actor_names",
     "CSV_COLUMNS",
     "DEFAULT_WINDOW_DAYS",
     "LONDON",
