@@ -112,6 +112,11 @@ class AgreementSuspension(SQLModel, table=True):
     resumed_by_client: str | None = Field(default=None, max_length=64)
     resumed_by_partner: str | None = Field(default=None, max_length=64)
     resume_reason: str | None = Field(default=None, max_length=1000)
+    # Parties other than the suspending one that asked to resume: the suspension is lifted by
+    # the suspending party's IG officer alone, or once every other party has asked.
+    resume_requested_by: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class Upload(SQLModel, table=True):

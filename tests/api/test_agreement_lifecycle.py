@@ -263,7 +263,13 @@ def test_a_suspension_stops_uploads_and_queries_at_once_until_resumed(hub, setti
         # Its parties still read it, and its audit log.
         assert other.state(partner=POLICE)["status"] == "suspended"
 
-        resumed = other.resume(POLICE, reason="Investigated: no breach.")
+        # The other party cannot lift the council's suspension: only the council can.
+        refused = other.resume(POLICE, reason="We think it is fine.")
+        assert refused.status_code == 403, refused.get_json()
+        assert refused.get_json()["code"] == "not_the_suspending_party"
+        assert other.state(partner=POLICE)["status"] == "suspended"
+
+        resumed = other.resume(COUNCIL, reason="Investigated: no breach.")
         assert resumed.status_code == 200, resumed.get_json()
         assert resumed.get_json()["status"] == "active"
         assert resumed.get_json()["suspension"] is None
@@ -275,16 +281,48 @@ def test_a_suspension_stops_uploads_and_queries_at_once_until_resumed(hub, setti
     changes = events(hub.app, "agreement.suspend", "agreement.resume")
     assert [(e.action, e.outcome, e.actor_partner) for e in changes] == [
         ("agreement.suspend", "allowed", COUNCIL),
-        ("agreement.resume", "allowed", POLICE),
+        ("agreement.resume", "denied", POLICE),
+        ("agreement.resume", "allowed", COUNCIL),
     ]
     assert changes[0].details["status"] == {"from": "active", "to": "suspended"}
     assert changes[0].details["suspension_reason"] == reason
-    assert changes[1].details["status"] == {"from": "suspended", "to": "active"}
-    assert changes[1].details["resume_reason"] == "Investigated: no breach."
-    assert changes[1].details["suspended"]["by_partner"] == COUNCIL
+    assert changes[2].details["status"] == {"from": "suspended", "to": "active"}
+    assert changes[2].details["resume_reason"] == "Investigated: no breach."
+    assert changes[2].details["suspended"]["by_partner"] == COUNCIL
     refusals = [e for e in events(hub.app, "dataset.upload", "view.query") if e.outcome == "denied"]
     assert len(refusals) == 4
     assert {e.details["rule"] for e in refusals} == {"suspended"}
+
+
+def test_a_suspension_of_many_parties_is_lifted_by_its_party_or_by_every_other_together(hub):
+    parties = [p["partner"] for p in hub.state(EARLY, partner=COUNCIL)["approvals"]]
+    assert len(parties) >= 3
+    assert (
+        hub.suspend(COUNCIL, "Breach reported at the council.", agreement=EARLY).status_code == 200
+    )
+    others = [p for p in parties if p != COUNCIL]
+    for n, partner in enumerate(others, start=1):
+        answer = hub.resume(partner, reason="Agreed to resume.", agreement=EARLY)
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        if n < len(others):
+            # Asked, not lifted: still suspended, and who has asked is shown.
+            assert body["status"] == "suspended"
+            assert body["suspension"]["resume_requested_by"] == sorted(others[:n])
+            again = hub.resume(partner, agreement=EARLY)
+            assert again.status_code == 409
+            assert again.get_json()["code"] == "resume_already_requested"
+        else:
+            assert body["status"] == "active" and body["suspension"] is None
+    asks = events(hub.app, "agreement.resume")
+    assert [e.details.get("resume_requested", False) for e in asks if e.outcome == "allowed"] == [
+        True
+    ] * (len(others) - 1) + [False]
+
+    # The suspending party's IG officer lifts it alone.
+    assert hub.suspend(COUNCIL, "Again.", agreement=EARLY).status_code == 200
+    lifted = hub.resume(COUNCIL, agreement=EARLY)
+    assert lifted.status_code == 200 and lifted.get_json()["status"] == "active"
 
 
 def test_only_ig_officers_of_its_parties_change_an_agreement(hub):

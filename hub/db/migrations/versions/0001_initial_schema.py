@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 15:01:25.705529
+Create Date: 2026-12-03 15:15:44.548729
 """
 from alembic import op
 import sqlalchemy as sa
@@ -123,6 +123,7 @@ def upgrade() -> None:
     sa.Column('resumed_by_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('resumed_by_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('resume_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('resume_requested_by', sa.JSON(), server_default='[]', nullable=False),
     sa.ForeignKeyConstraint(['suspended_by_partner'], ['partners.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
