@@ -4,7 +4,8 @@
 Each agreement file's content hash is a version. A new version is `proposed` (an
 `agreement.proposed` event) and the versions before it `superseded` (`agreement.superseded`):
 nothing new is shared under them, and every party must approve the new one. An older file
-that comes back is proposed again, in a new approval round. Then the transitions time
+that comes back gets its approval back if every party had approved it (the event says
+`approvals_restored`); otherwise it is proposed again, in a new approval round. Then the transitions time
 brought (an agreement that ended while the hub was down) are recorded.
 """
 
@@ -20,7 +21,7 @@ from hub.agreements.current import current_policies
 from hub.agreements.lifecycle import SYSTEM_ACTOR, TRANSITION_ACTIONS, settle_all
 from hub.agreements.model import Policies
 from hub.agreements.state import PROPOSED, SUPERSEDED
-from hub.db.models import AgreementRecord, Partner
+from hub.db.models import AgreementApproval, AgreementRecord, Partner
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,28 @@ def _sync(policies: Policies) -> SyncResult:
                 versions += 1
                 events.append(_event(agreement_id, content_hash, None, PROPOSED))
             elif current.status == SUPERSEDED:
-                # An older file is back: it is proposed again and needs new approvals, for
-                # the parties may have approved the newer one because of what this one said.
+                # An older file is back. If every party had approved it, that approval
+                # stands again (the settling below makes it active); otherwise it is
+                # proposed again in a new round and needs every party's approval anew.
                 previous = current.status
+                restored = _fully_approved(session, current)
                 current.status, current.status_changed_at = PROPOSED, clock.now()
-                current.approval_round += 1
+                if not restored:
+                    current.approval_round += 1
                 session.add(current)
-                events.append(_event(agreement_id, content_hash, previous, PROPOSED))
+                events.append(
+                    _event(
+                        agreement_id,
+                        content_hash,
+                        previous,
+                        PROPOSED,
+                        **(
+                            {"approvals_restored": "every party approved this version"}
+                            if restored
+                            else {}
+                        ),
+                    )
+                )
             for old in rows:
                 if old.content_hash != content_hash and old.status != SUPERSEDED:
                     previous = old.status
@@ -111,6 +127,20 @@ def _sync(policies: Policies) -> SyncResult:
         for event in events:
             audit.append(session, event)
     return SyncResult(added, updated, versions)
+
+
+def _fully_approved(session, record: AgreementRecord) -> bool:
+    """Whether every party of this version approved it in its latest round."""
+    parties = {p["partner"] for p in (record.document or {}).get("parties", [])}
+    approved = set(
+        session.exec(
+            select(AgreementApproval.partner_id).where(
+                AgreementApproval.agreement_record_id == record.id,
+                AgreementApproval.approval_round == record.approval_round,
+            )
+        ).all()
+    )
+    return bool(parties) and parties <= approved
 
 
 def _event(

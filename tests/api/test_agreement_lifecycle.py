@@ -482,7 +482,9 @@ def test_agreements_due_for_review_are_listed(apps, tmp_path):
 # -- a changed file ----------------------------------------------------------------------------
 
 
-def test_a_changed_file_is_a_new_version_that_needs_every_party_again(apps, tmp_path):
+def test_a_changed_file_needs_every_party_again_and_an_approved_version_returns_approved(
+    apps, tmp_path
+):
     policies = policies_with(tmp_path)
     first = apps(policies, "first")
     approve_every_agreement(first.app)
@@ -525,16 +527,31 @@ def test_a_changed_file_is_a_new_version_that_needs_every_party_again(apps, tmp_
     with second.app.app_context(), db.read_only() as session:
         assert session.get(Upload, newer["id"]).agreement_version == v2
 
-    # The first file back again: approved once, but it must be approved anew.
+    # The first file back again: every party approved it, so that approval stands again.
     edit(policies, "retention_days: 180", "retention_days: 365")
     third = apps(policies, "third")
     back = third.state()
     assert back["version"] == v1
-    assert back["status"] == "proposed" and back["awaiting"] == [POLICE, COUNCIL]
+    assert back["status"] == "active" and back["awaiting"] == []
     assert [(v["version"], v["status"]) for v in back["versions"]] == [
-        (v1, "proposed"),
+        (v1, "active"),
         (v2, "superseded"),
     ]
+    (returned,) = [
+        e for e in events(third.app, "agreement.proposed") if e.details.get("approvals_restored")
+    ]
+    assert returned.details["version"] == v1
+    assert third.upload_and_wait(3, start=6)["status"] == "published"
+
+    # A version no party approved comes back as it left: proposed, awaiting every party.
+    edit(policies, "retention_days: 365", "retention_days: 90")
+    v3 = apps(policies, "fourth").state()["version"]
+    edit(policies, "retention_days: 90", "retention_days: 365")
+    apps(policies, "fifth")
+    edit(policies, "retention_days: 365", "retention_days: 90")
+    again = apps(policies, "sixth").state()
+    assert again["version"] == v3
+    assert again["status"] == "proposed" and again["awaiting"] == [POLICE, COUNCIL]
 
 
 def test_approving_a_superseded_version_is_a_conflict(apps, tmp_path):
