@@ -5,8 +5,8 @@ Each agreement file's content hash is a version. A new version is `proposed` (an
 `agreement.proposed` event) and the versions before it `superseded` (`agreement.superseded`):
 nothing new is shared under them, and every party must approve the new one. An older file
 that comes back gets its approval back if every party had approved it (the event says
-`approvals_restored`); otherwise it is proposed again, in a new approval round. Then the transitions time
-brought (an agreement that ended while the hub was down) are recorded.
+`approvals_restored`); otherwise it is proposed again, in a new approval round. Then the
+transitions time brought (an agreement that ended while the hub was down) are recorded.
 """
 
 from __future__ import annotations
