@@ -21,7 +21,8 @@ from hub.agreements.current import current_policies
 from hub.agreements.lifecycle import SYSTEM_ACTOR, TRANSITION_ACTIONS, settle_all
 from hub.agreements.model import Policies
 from hub.agreements.state import PROPOSED, SUPERSEDED
-from hub.db.models import AgreementApproval, AgreementRecord, Partner
+from hub.agreements.versions import approved_by_every_party
+from hub.db.models import AgreementRecord, Partner
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def _sync(policies: Policies) -> SyncResult:
                 # stands again (the settling below makes it active); otherwise it is
                 # proposed again in a new round and needs every party's approval anew.
                 previous = current.status
-                restored = _fully_approved(session, current)
+                restored = approved_by_every_party(session, current)
                 current.status, current.status_changed_at = PROPOSED, clock.now()
                 if not restored:
                     current.approval_round += 1
@@ -127,20 +128,6 @@ def _sync(policies: Policies) -> SyncResult:
         for event in events:
             audit.append(session, event)
     return SyncResult(added, updated, versions)
-
-
-def _fully_approved(session, record: AgreementRecord) -> bool:
-    """Whether every party of this version approved it in its latest round."""
-    parties = {p["partner"] for p in (record.document or {}).get("parties", [])}
-    approved = set(
-        session.exec(
-            select(AgreementApproval.partner_id).where(
-                AgreementApproval.agreement_record_id == record.id,
-                AgreementApproval.approval_round == record.approval_round,
-            )
-        ).all()
-    )
-    return bool(parties) and parties <= approved
 
 
 def _event(

@@ -586,3 +586,90 @@ def test_hub_agreements_status_lists_states_for_operators(hub, runner):
     due = runner.invoke(cli, ["status", "--due-for-review"])
     assert due.exit_code == 0, due.output
     assert {line.split(":")[0] for line in due.output.splitlines()} == {HOTSPOTS}
+
+
+# -- the console: what an officer approves, and confirming it -------------------------------
+
+
+def _console(app, partner: str, roles=("ig_officer",)):
+    from tests.integration.governance_support import sign_in
+
+    browser = app.test_client()
+    sign_in(browser, app, partner=partner, roles=roles)
+    with browser.session_transaction() as cookie:
+        csrf = cookie["csrf"]
+    return browser, csrf
+
+
+def test_approving_shows_the_content_and_the_diff_and_asks_to_confirm(apps, tmp_path):
+    policies = policies_with(tmp_path)
+    first = apps(policies, "first")
+    approve_every_agreement(first.app)
+    v1 = first.state()["version"]
+    edit(policies, "retention_days: 365", "retention_days: 180")
+    edit(
+        policies,
+        "fields: [Date, Latitude, Longitude, Object of search]",
+        "fields: [Date, Latitude, Longitude]",
+    )
+    second = apps(policies, "second")
+    browser, csrf = _console(second.app, POLICE)
+
+    page = browser.get(f"/console/agreements/{HOTSPOTS}").text
+    assert 'id="agreement-content"' in page and "patrol-planning" in page
+    assert "DPA 2018 Part 3" in page  # the police's lawful basis
+    assert 'data-recipient="northshire-council"' in page
+    assert f'Compared with version <code title="{v1}">' in page
+    assert 'data-path="retention_days"' in page
+    stop_search = "datasets[police-stop-search].recipients[northshire-council].fields"
+    assert f'data-path="{stop_search}"' in page
+    assert "Date, Latitude, Longitude, Object of search" in page  # before
+
+    asked = browser.post(f"/console/agreements/{HOTSPOTS}/approve", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert 'id="confirm-form"' in asked.text and 'name="confirm" value="yes"' in asked.text
+    assert 'data-path="retention_days"' in asked.text  # the diff, on the confirmation too
+    assert second.state()["awaiting"] == [POLICE, COUNCIL]  # nothing changed yet
+
+    done = browser.post(
+        f"/console/agreements/{HOTSPOTS}/approve",
+        data={"csrf": csrf, "confirm": "yes", "for_partner": POLICE},
+    )
+    assert done.status_code == 303
+    assert second.state()["awaiting"] == [COUNCIL]
+    approvals = events(second.app, "agreement.approve")
+    assert [e.details.get("confirmed") for e in approvals][-2:] == [False, True]
+
+
+def test_suspend_and_resume_ask_to_confirm_and_no_one_acts_for_another_partner(hub):
+    browser, csrf = _console(hub.app, POLICE)
+    url = f"/console/agreements/{HOTSPOTS}"
+    asked = browser.post(f"{url}/suspend", data={"csrf": csrf, "reason": "Breach review."})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert hub.state()["status"] == "active"
+
+    other = browser.post(
+        f"{url}/approve", data={"csrf": csrf, "confirm": "yes", "for_partner": COUNCIL}
+    )
+    assert other.status_code == 403 and "cannot approve for northshire-council" in other.text
+
+    done = browser.post(
+        f"{url}/suspend", data={"csrf": csrf, "reason": "Breach review.", "confirm": "yes"}
+    )
+    assert done.status_code == 303 and hub.state()["status"] == "suspended"
+    asked = browser.post(f"{url}/resume", data={"csrf": csrf})
+    assert asked.status_code == 200 and hub.state()["status"] == "suspended"
+    done = browser.post(f"{url}/resume", data={"csrf": csrf, "confirm": "yes"})
+    assert done.status_code == 303 and hub.state()["status"] == "active"
+
+
+def test_an_ig_officer_queries_views_only_if_granted_analyst_as_well(hub):
+    for roles, expected in ((("ig_officer",), 403), (("ig_officer", "analyst"), 200)):
+        browser, csrf = _console(hub.app, POLICE, roles=roles)
+        view = browser.get(f"/api/v1/views/{VIEW}")
+        body = {"purpose": "patrol-planning", "justification": "Officer checks the view."}
+        answer = browser.post(
+            f"/api/v1/views/{VIEW}/query", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        assert answer.status_code == expected, (roles, answer.get_json())
+        assert view.status_code == expected

@@ -19,6 +19,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from hub.auth import person_label
 from tests.e2e.conftest import HUB, free_port, hub_env, wait_ready
 
 CHROMIUM = "/usr/bin/chromium"
@@ -179,4 +180,5 @@ def sign_in(page, hub: DemoHub, who: dict, *, next_path: str = "/") -> dict:
     page.click(f"#providers a[data-partner={person['partner']}]")
     at_provider(page, person)
     page.wait_for_selector("[data-testid=signed-in-as]")
-    return person
+    # As the audit log names them: `client_id` is the person's label there.
+    return {**person, "client_id": person_label(issuer=person["issuer"], subject=person["subject"])}

@@ -47,8 +47,7 @@ def _query_cohort(hub: DemoHub, *, justification: str, case_reference: str) -> r
 
 def _officer(page, hub: DemoHub, next_path: str) -> dict:
     officer = hub.client(role="ig_officer", partner=OFFICER_PARTNER)
-    sign_in(page, hub, officer, next_path=next_path)
-    return officer
+    return sign_in(page, hub, officer, next_path=next_path)
 
 
 def test_the_s62_report_lists_a_query_and_downloads_as_csv(page, demo_hub, tmp_path):
