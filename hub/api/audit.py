@@ -229,7 +229,9 @@ def list_events(query: EventsQuery):
         }
     )
     next_cursor = _encode_cursor(items[-1].index, digest) if more else None
-    return EventPage(items=items, next_cursor=next_cursor).model_dump(mode="json")
+    # exclude_unset: an actor's fields are exactly its leaf's (older actors have no `kind`).
+    page = EventPage(items=items, next_cursor=next_cursor)
+    return page.model_dump(mode="json", exclude_unset=True)
 
 
 def _signing():
