@@ -141,8 +141,9 @@ def sign_in():
 
 @bp.get("/sign-in/<partner>")
 def sign_in_at(partner: str):
-    """Off to the partner's own OpenID Provider (authorization code, PKCE S256, state, nonce)."""
-    audit.note(action="session.start", resource=f"/sign-in/{partner}")
+    """Off to the partner's own OpenID Provider (authorization code, PKCE S256, state, nonce).
+    Recorded as `session.redirect`; the session starts (`session.start`) at the callback."""
+    audit.note(action="session.redirect", resource=f"/sign-in/{partner}")
     provider = oidc.provider(partner)
     session[_NEXT] = _safe_next(request.args.get("next"))
     return oidc.start_sign_in(provider)
