@@ -44,8 +44,9 @@ def demo_policies(tmp_path: Path) -> Path:
 
 def hub_env(tmp_path: Path, database_url: str, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    if "HUB_POLICIES_DIR" not in extra:
+        env["HUB_POLICIES_DIR"] = str(demo_policies(tmp_path))
     env.update(
-        HUB_POLICIES_DIR=str(demo_policies(tmp_path)),
         HUB_INSTANCE_PATH=str(tmp_path / "instance"),
         HUB_DATABASE_URL=database_url,
         HUB_HOST="127.0.0.1",
