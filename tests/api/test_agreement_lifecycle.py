@@ -381,8 +381,9 @@ def test_impossible_transitions_are_conflicts(hub):
     problem = twice.get_json()
     assert problem["code"] == "already_suspended"
     assert f"already suspended by `{POLICE}`" in problem["detail"]
-    assert hub.resume(COUNCIL).status_code == 200  # any party's IG officer may resume
-    assert hub.resume(COUNCIL).status_code == 409
+    assert hub.resume(COUNCIL).status_code == 403  # only the suspending party, of two
+    assert hub.resume(POLICE).status_code == 200
+    assert hub.resume(POLICE).status_code == 409
 
 
 def test_the_lifecycle_endpoints_are_in_the_openapi_document(client):
