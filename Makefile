@@ -14,10 +14,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
+# The demo's and the tests' OpenID Provider (oidc/provider.mjs): npm ci from the lock file.
+OIDC_STAMP := oidc/node_modules/.package-lock.json
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test lint docker-lint migration bench clean chromium
+.PHONY: help demo test lint docker-lint migration bench clean chromium nodejs
 
 help:
 	@echo "make demo         install into .venv and run the hub with demo data on http://$${HUB_HOST:-127.0.0.1}:$${HUB_PORT:-8000}"
@@ -40,10 +42,18 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[test]'
 	touch $(STAMP) $@
 
-demo: $(STAMP)
+# Debian's nodejs and npm, for the OpenID Provider.
+nodejs:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then exit 0; fi; \
+	scripts/apt-install nodejs npm
+
+$(OIDC_STAMP): oidc/package.json oidc/package-lock.json | nodejs
+	cd oidc && npm ci --no-audit --no-fund
+
+demo: $(STAMP) $(OIDC_STAMP)
 	$(BIN)/hub demo
 
-test: $(TEST_STAMP) chromium
+test: $(TEST_STAMP) chromium $(OIDC_STAMP)
 	$(MAKE) lint
 	$(MAKE) docker-lint
 	url="$$(scripts/ensure-test-postgres)"; \
@@ -81,5 +91,5 @@ bench: $(STAMP)
 clean:
 	-scripts/ensure-test-postgres --stop
 	-scripts/ensure-test-redis --stop
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-results
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache test-results oidc/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

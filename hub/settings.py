@@ -6,13 +6,15 @@ Tests build `Settings(...)` with overrides and pass it to `create_app`; nothing 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OIDC_SECRET_PREFIX = "HUB_OIDC_SECRET_"  # noqa: S105 - a variable name, not a secret
 
 
 class Settings(BaseSettings):
@@ -121,6 +123,24 @@ class Settings(BaseSettings):
                 f"{value!r} is not a rate limit: write e.g. '10/minute' or '100 per hour'"
             ) from exc
         return value
+
+    # People's sessions on the pages (server-side): ended after this long without a request,
+    # and this long after sign-in whatever happens. Sign-out ends one at once.
+    session_idle_seconds: int = Field(default=30 * 60, ge=60, le=24 * 3600)
+    session_absolute_seconds: int = Field(default=10 * 3600, ge=300, le=7 * 24 * 3600)
+    # The secrets of the hub's clients at the partners' OpenID Providers, by the variable that
+    # policies/partners.yaml names (`client_secret_env`, HUB_OIDC_SECRET_<NAME>): read from
+    # the environment when the settings are built, so that a test can pass them instead.
+    oidc_client_secrets: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _oidc_secrets_from_environment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "oidc_client_secrets" not in data:
+            found = {k: v for k, v in os.environ.items() if k.startswith(OIDC_SECRET_PREFIX)}
+            if found:
+                data = {**data, "oidc_client_secrets": found}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

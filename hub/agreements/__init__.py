@@ -63,6 +63,13 @@ from hub.agreements.state import (
     evaluate,
 )
 from hub.agreements.sync import SyncResult, sync_to_database
+from hub.agreements.versions import (
+    Change,
+    VersionDiff,
+    diff_from_last_approved,
+    document_of,
+    field_changes,
+)
 from hub.settings import Settings
 
 
@@ -78,6 +85,11 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 __all__ = [
+    "Change",
+    "VersionDiff",
+    "diff_from_last_approved",
+    "document_of",
+    "field_changes",
     "ACTIONS",
     "POLICE_INITIATED_CRIME_TYPES",
     "Action",

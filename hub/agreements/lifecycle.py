@@ -54,7 +54,7 @@ from hub.agreements.state import (
 from hub.audit import Record
 from hub.auth import Identity
 from hub.db.models import AgreementApproval, AgreementRecord, AgreementSuspension
-from hub.errors import Conflict, HubError, InvalidRequest, NotFound
+from hub.errors import Conflict, Forbidden, HubError, InvalidRequest, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +272,7 @@ def _facts(
                 partner=open_suspension.suspended_by_partner,
                 client=open_suspension.suspended_by_client,
                 at=open_suspension.suspended_at,
+                resume_requested_by=tuple(open_suspension.resume_requested_by or ()),
             )
             if open_suspension
             else None
@@ -459,8 +460,12 @@ def resume(
     record: Record,
     today: date | None = None,
 ) -> AgreementState:
-    """`agreement.resume`: lift the open suspension (any party's IG officer may). The
-    agreement is then whatever its approvals and dates make it. Conflict if not suspended.
+    """`agreement.resume`: lift the open suspension. The suspending party's IG officer lifts
+    it alone; another party's only asks, and the suspension is lifted once every party but
+    the suspending one has asked (every party together; in a two-party agreement, then, only
+    the suspending party can). Until then the agreement stays
+    suspended and the answer says who is awaited. Once lifted, the agreement is whatever its
+    approvals and dates make it. Conflict if not suspended, or if this party asked already.
     `record` takes the audit event, as for `approve`."""
     today = today or clock.today()
     agreement, allowed = _authorise(identity, "agreement.resume", agreement_id)
@@ -475,6 +480,49 @@ def resume(
                 f"(GET /api/v1/agreements/{agreement_id} shows its status).",
                 code="not_suspended",
             )
+        suspender = facts.suspension.partner
+        if identity.partner != suspender:
+            asked = set(facts.suspension.resume_requested_by) | {identity.partner}
+            others = {p.partner for p in agreement.parties} - {suspender}
+            if len(others) < 2:
+                # One other party alone never overrules the one that suspended.
+                raise Forbidden(
+                    f"Agreement `{agreement_id}` was suspended by {suspender}; with two parties "
+                    f"only {suspender}'s IG officer can resume it. Ask them to.",
+                    code="not_the_suspending_party",
+                    extra={"rule": "suspending-party-resumes"},
+                )
+            awaited = sorted(others - asked)
+            if identity.partner in facts.suspension.resume_requested_by:
+                raise Conflict(
+                    f"{identity.partner} has already asked to resume `{agreement_id}`; it stays "
+                    f"suspended until {suspender} resumes it, or until "
+                    f"{', '.join(awaited) or 'every other party'} ask as well.",
+                    code="resume_already_requested",
+                )
+            if awaited:
+                session.execute(
+                    update(AgreementSuspension)
+                    .where(AgreementSuspension.id == facts.suspension_id)
+                    .values(resume_requested_by=sorted(asked))
+                )
+                still = replace(facts.suspension, resume_requested_by=tuple(sorted(asked)))
+                after = _evaluate(agreement, version, facts, today, suspension=still)
+                _tell(
+                    record,
+                    session,
+                    identity,
+                    allowed,
+                    {
+                        "version": version,
+                        "status": {"from": facts.recorded_status, "to": after.status},
+                        "resume_requested": True,
+                        "resume_requested_by": sorted(asked),
+                        "awaiting": awaited,
+                        "suspended": {"by_partner": suspender, "reason": facts.suspension.reason},
+                    },
+                )
+                return after
         lifted = session.execute(
             update(AgreementSuspension)
             .where(

@@ -136,6 +136,23 @@ def _partners(policies_dir: Path) -> tuple[dict[str, Partner] | None, list[Probl
             )
             continue
         partners[partner.id] = partner
+    issuers: dict[str, str] = {}
+    for index, partner in enumerate(parsed.partners):
+        if partner.sign_in is None:
+            continue
+        issuer = partner.sign_in.issuer.rstrip("/")
+        if issuer in issuers and issuers[issuer] != partner.id:
+            # A person's partner is their issuer's: an issuer shared would let one partner's
+            # provider speak for another.
+            problems.append(
+                Problem(
+                    path,
+                    document.line(["partners", index, "sign_in", "issuer"]),
+                    f"issuer {issuer} is already `{issuers[issuer]}`'s",
+                    "give each partner its own issuer (a tenant, realm or path of its own)",
+                )
+            )
+        issuers.setdefault(issuer, partner.id)
     return (None if problems else partners), problems
 
 

@@ -62,10 +62,39 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+HubRole = Literal["uploader", "analyst", "ig_officer", "admin"]
+EnvName = Annotated[str, StringConstraints(pattern=r"^HUB_OIDC_SECRET_[A-Z0-9_]{1,64}$")]
+ClaimName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,100}$")]
+
+
+class SignIn(Strict):
+    """How the partner's people sign in: at the partner's own OpenID Provider.
+
+    The hub is a client of that provider (authorization code flow with PKCE S256); the
+    provider's `roles_claim` (a list of group or role names) is mapped to the hub's roles by
+    `roles`. Whoever signs in at this issuer acts for this partner and no other.
+    """
+
+    issuer: Annotated[str, StringConstraints(pattern=r"^https?://[^\s#?]+$")] = Field(
+        description="The issuer URL exactly as the provider's discovery document gives it."
+    )
+    client_id: Text
+    client_secret_env: EnvName = Field(
+        description="The environment variable that holds the client secret (never the file)."
+    )
+    roles_claim: ClaimName = "groups"
+    name_claim: ClaimName = "name"
+    roles: Annotated[dict[ClaimName, HubRole], Field(min_length=1)] = Field(
+        description="Claim value -> hub role, e.g. `ig-officers: ig_officer`."
+    )
+    scope: Text = "openid profile email groups"
+
+
 class Partner(Strict):
     id: PartnerId
     name: Text
     kind: PartnerKind
+    sign_in: SignIn | None = None
 
 
 class PartnersFile(Strict):

@@ -55,6 +55,7 @@ class Suspension:
     partner: str
     client: str
     at: datetime
+    resume_requested_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class AgreementState:
     suspended_reason: str | None = None
     suspended_by_partner: str | None = None
     suspended_at: datetime | None = None
+    resume_requested_by: tuple[str, ...] = ()
     versions: list[VersionInfo] = field(default_factory=list)  # oldest first
     today: date | None = None  # the day the status was worked out for
 
@@ -131,6 +133,7 @@ def evaluate(
         suspended_reason=suspension.reason if suspension else None,
         suspended_by_partner=suspension.partner if suspension else None,
         suspended_at=suspension.at if suspension else None,
+        resume_requested_by=suspension.resume_requested_by if suspension else (),
         versions=list(versions),
         today=today,
     )

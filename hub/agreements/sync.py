@@ -4,8 +4,9 @@
 Each agreement file's content hash is a version. A new version is `proposed` (an
 `agreement.proposed` event) and the versions before it `superseded` (`agreement.superseded`):
 nothing new is shared under them, and every party must approve the new one. An older file
-that comes back is proposed again, in a new approval round. Then the transitions time
-brought (an agreement that ended while the hub was down) are recorded.
+that comes back gets its approval back if every party had approved it (the event says
+`approvals_restored`); otherwise it is proposed again, in a new approval round. Then the
+transitions time brought (an agreement that ended while the hub was down) are recorded.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hub.agreements.current import current_policies
 from hub.agreements.lifecycle import SYSTEM_ACTOR, TRANSITION_ACTIONS, settle_all
 from hub.agreements.model import Policies
 from hub.agreements.state import PROPOSED, SUPERSEDED
+from hub.agreements.versions import approved_by_every_party
 from hub.db.models import AgreementRecord, Partner
 
 
@@ -85,13 +87,28 @@ def _sync(policies: Policies) -> SyncResult:
                 versions += 1
                 events.append(_event(agreement_id, content_hash, None, PROPOSED))
             elif current.status == SUPERSEDED:
-                # An older file is back: it is proposed again and needs new approvals, for
-                # the parties may have approved the newer one because of what this one said.
+                # An older file is back. If every party had approved it, that approval
+                # stands again (the settling below makes it active); otherwise it is
+                # proposed again in a new round and needs every party's approval anew.
                 previous = current.status
+                restored = approved_by_every_party(session, current)
                 current.status, current.status_changed_at = PROPOSED, clock.now()
-                current.approval_round += 1
+                if not restored:
+                    current.approval_round += 1
                 session.add(current)
-                events.append(_event(agreement_id, content_hash, previous, PROPOSED))
+                events.append(
+                    _event(
+                        agreement_id,
+                        content_hash,
+                        previous,
+                        PROPOSED,
+                        **(
+                            {"approvals_restored": "every party approved this version"}
+                            if restored
+                            else {}
+                        ),
+                    )
+                )
             for old in rows:
                 if old.content_hash != content_hash and old.status != SUPERSEDED:
                     previous = old.status

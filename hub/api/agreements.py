@@ -88,6 +88,11 @@ class SuspensionOut(BaseModel):
     reason: str
     by_partner: str
     at: datetime | None
+    resume_requested_by: list[str] = Field(
+        default_factory=list,
+        description="Other parties that asked to resume. The suspending party's IG officer "
+        "resumes alone; otherwise every other party must ask.",
+    )
 
 
 class VersionOut(BaseModel):
@@ -318,6 +323,7 @@ def _summary(
                 reason=state.suspended_reason or "",
                 by_partner=state.suspended_by_partner or "",
                 at=state.suspended_at,
+                resume_requested_by=list(state.resume_requested_by),
             )
             if state.suspended_by_partner
             else None

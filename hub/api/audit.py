@@ -62,9 +62,16 @@ class EventsQuery(BaseModel):
 
 
 class ActorOut(BaseModel):
-    client: str | None
+    client: str | None = Field(description="The system's client id, or a person's label.")
     partner: str | None
     roles: list[str]
+    kind: Literal["person", "system"] | None = Field(
+        None, description="`person` (signed in at their partner's provider) or `system`."
+    )
+    issuer: str | None = Field(None, description="A person's OpenID Provider.")
+    subject: str | None = Field(None, description="A person's subject at that provider.")
+    name: str | None = Field(None, description="A person's display name.")
+    owner: str | None = Field(None, description="Who runs a system client (its name).")
 
 
 class EventOut(BaseModel):
@@ -225,7 +232,9 @@ def list_events(query: EventsQuery):
         }
     )
     next_cursor = _encode_cursor(items[-1].index, digest) if more else None
-    return EventPage(items=items, next_cursor=next_cursor).model_dump(mode="json")
+    # exclude_unset: an actor's fields are exactly its leaf's (older actors have no `kind`).
+    page = EventPage(items=items, next_cursor=next_cursor)
+    return page.model_dump(mode="json", exclude_unset=True)
 
 
 def _signing():

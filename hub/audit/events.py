@@ -31,6 +31,9 @@ MAX_DETAILS_BYTES = 16 * 1024
 # Room kept for naming what was omitted; keys are cut to MAX_DETAIL_KEY characters there.
 OMITTED_BYTES = 2048
 MAX_DETAIL_KEY = 64
+MAX_ACTOR_ISSUER = 500
+MAX_ACTOR_SUBJECT = 255
+MAX_ACTOR_NAME = 200
 
 
 def canonical_json(value: Any) -> bytes:
@@ -52,13 +55,24 @@ def now() -> datetime:
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acted. `kind` is `person` (signed in at their partner's provider: `issuer`,
+    `subject` and a display `name`) or `system` (an OAuth client: `client`, and `owner`, the
+    name its operators gave it). Events from before people signed in have no kind: their
+    leaves hold only client, partner and roles, and still verify."""
+
     client: str | None
     partner: str | None
     roles: tuple[str, ...] = ()
+    kind: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    name: str | None = None
+    owner: str | None = None
 
     @classmethod
     def of(cls, value: Any) -> Actor | None:
-        """An Actor from an Identity, a dict {client, partner, roles}, an Actor or None.
+        """An Actor from an Identity, a dict {client, partner, roles, kind?, issuer?, ...},
+        an Actor or None.
 
         An actor with no client, no partner and no roles is no actor: null in the leaf.
         """
@@ -67,18 +81,63 @@ class Actor:
         if isinstance(value, Actor):
             actor = value
         elif isinstance(value, dict):
-            actor = cls(value.get("client"), value.get("partner"), tuple(value.get("roles") or ()))
+            actor = cls(
+                value.get("client"),
+                value.get("partner"),
+                tuple(value.get("roles") or ()),
+                **{key: value.get(key) for key in _EXTRA},
+            )
         else:  # an auth Identity, duck-typed: audit depends on nothing of ours but db
-            actor = cls(value.client_id, value.partner, tuple(value.roles))
+            person = getattr(value, "person", None)
+            actor = cls(
+                value.client_id,
+                value.partner,
+                tuple(value.roles),
+                kind="person" if person is not None else "system",
+                issuer=person.issuer if person is not None else None,
+                subject=person.subject if person is not None else None,
+                name=person.name if person is not None else None,
+                owner=getattr(value, "owner", None) if person is None else None,
+            )
         client = _cut(actor.client, MAX_ACTOR_FIELD) or None
         partner = _cut(actor.partner, MAX_ACTOR_FIELD) or None
         roles = tuple(sorted({str(role) for role in actor.roles}))
         if client is None and partner is None and not roles:
             return None
-        return cls(client, partner, roles)
+        extra = {key: _cut(getattr(actor, key), limit) or None for key, limit in _EXTRA.items()}
+        if extra["kind"] not in (None, "person", "system"):
+            extra["kind"] = None
+        return cls(client, partner, roles, **extra)
 
     def as_json(self) -> dict[str, Any]:
-        return {"client": self.client, "partner": self.partner, "roles": list(self.roles)}
+        out: dict[str, Any] = {
+            "client": self.client,
+            "partner": self.partner,
+            "roles": list(self.roles),
+        }
+        for key in _EXTRA:
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    @property
+    def display(self) -> str:
+        """How pages and reports name the actor: a person's name, or `system <client>`."""
+        if self.kind == "person" and self.name:
+            return self.name
+        if self.kind == "system":
+            return f"system {self.client}" + (f" ({self.owner})" if self.owner else "")
+        return self.client or ""
+
+
+# The actor's optional fields and their column widths.
+_EXTRA = {
+    "kind": 16,
+    "issuer": MAX_ACTOR_ISSUER,
+    "subject": MAX_ACTOR_SUBJECT,
+    "name": MAX_ACTOR_NAME,
+    "owner": MAX_ACTOR_NAME,
+}
 
 
 def _cut(value: Any, limit: int) -> str | None:
@@ -193,7 +252,16 @@ def row_document(row: Any) -> dict[str, Any]:
         time=row.time,
         request_id=row.request_id,
         actor=Actor.of(
-            {"client": row.actor_client, "partner": row.actor_partner, "roles": row.actor_roles}
+            {
+                "client": row.actor_client,
+                "partner": row.actor_partner,
+                "roles": row.actor_roles,
+                "kind": row.actor_kind,
+                "issuer": row.actor_issuer,
+                "subject": row.actor_subject,
+                "name": row.actor_name,
+                "owner": row.actor_owner,
+            }
         ),
         action=row.action,
         resource=row.resource,

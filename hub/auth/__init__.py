@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hub.auth.bearer import current_identity, identity_from_token, require, token_expiry
+from hub.auth.bearer import (
+    current_identity,
+    identity_from_token,
+    require,
+    session_identity_now,
+    token_expiry,
+)
 from hub.auth.clients import create_client, list_clients, revoke_client
-from hub.auth.identity import ROLES, Identity
+from hub.auth.identity import ROLES, Identity, Person
 from hub.auth.server import create_server
+from hub.auth.sessions import (
+    CSRF_KEY,
+    SESSION_KEY,
+    Timeouts,
+    end_session,
+    person_label,
+    start_session,
+)
 from hub.auth.state import EXTENSION, AuthState
 from hub.auth.tokens import TokenConfig
 from hub.settings import Settings
@@ -24,12 +38,26 @@ def init_app(app: Flask, settings: Settings) -> None:
         ttl_seconds=settings.access_token_ttl_seconds,
         private_key=app.extensions["hub.keys"].token_signing_key,
     )
-    app.extensions[EXTENSION] = AuthState(tokens=tokens, server=create_server(tokens))
+    timeouts = Timeouts(
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
+    app.extensions[EXTENSION] = AuthState(
+        tokens=tokens, server=create_server(tokens), timeouts=timeouts
+    )
 
 
 __all__ = [
+    "CSRF_KEY",
     "ROLES",
+    "SESSION_KEY",
     "Identity",
+    "Person",
+    "Timeouts",
+    "end_session",
+    "person_label",
+    "session_identity_now",
+    "start_session",
     "create_client",
     "current_identity",
     "identity_from_token",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, request
+from flask import g, request, session
 
-from hub.auth import notes
+from hub.auth import notes, sessions
 from hub.auth.clients import find_client
 from hub.auth.identity import Identity
 from hub.auth.state import auth_state
@@ -53,14 +54,46 @@ def _identity_from(claims: dict[str, Any]) -> Identity:
         raise Unauthenticated(f"The client now belongs to another partner: {RENEW_HINT}.")
     # Roles the client has lost since the token was issued no longer count.
     roles = frozenset(claims["roles"]) & frozenset(client.roles)
-    return Identity(client_id=client.client_id, partner=client.partner_id, roles=roles)
+    return Identity(
+        client_id=client.client_id, partner=client.partner_id, roles=roles, owner=client.name
+    )
 
 
 def current_identity() -> Identity:
-    """The verified caller of this request, or `Unauthenticated` saying what to do."""
+    """The verified caller of this request, or `Unauthenticated` saying what to do.
+
+    A system sends its access token as a Bearer header. A person's pages (same origin) send
+    their session cookie instead: the session is looked up on the server, and a request that
+    changes something must carry the session's CSRF token in `X-CSRF-Token`.
+    """
     if "identity" in g:
         return g.identity
+    if not request.headers.get("Authorization") and session.get(sessions.SESSION_KEY):
+        identity = session_identity_now()
+        if identity is not None:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                sent = request.headers.get("X-CSRF-Token", "")
+                expected = session.get(sessions.CSRF_KEY, "")
+                if not expected or not hmac.compare_digest(sent, expected):
+                    raise Forbidden(
+                        "This request came with the page's session but without its CSRF "
+                        "token: reload the page and try again.",
+                        code="csrf_failed",
+                    )
+            return identity
     return identity_from_token(_bearer_token())
+
+
+def session_identity_now() -> Identity | None:
+    """The person whose open session this request's cookie names (None if none); remembered
+    on `g` and told to the audit log like a token's caller."""
+    identity = sessions.session_identity(
+        session.get(sessions.SESSION_KEY, ""), timeouts=auth_state().timeouts
+    )
+    if identity is not None:
+        g.identity = identity
+        notes.caller(identity)
+    return identity
 
 
 def identity_from_token(token: str) -> Identity:

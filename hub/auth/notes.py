@@ -22,7 +22,7 @@ def token_issued(*, client_id: str, partner: str, roles: list[str]) -> None:
         action=ACTION,
         resource=RESOURCE,
         reason="issued",
-        actor={"client": client_id, "partner": partner, "roles": roles},
+        actor={"client": client_id, "partner": partner, "roles": roles, "kind": "system"},
     )
 
 

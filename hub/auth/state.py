@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from hub.auth.server import HubAuthorizationServer
+from hub.auth.sessions import Timeouts
 from hub.auth.tokens import TokenConfig
 
 EXTENSION = "hub.auth"
@@ -19,6 +20,7 @@ EXTENSION = "hub.auth"
 class AuthState:
     tokens: TokenConfig
     server: HubAuthorizationServer
+    timeouts: Timeouts
 
 
 def auth_state() -> AuthState:

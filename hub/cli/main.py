@@ -16,7 +16,7 @@ from hub.cli import (
     upload,
     worker,
 )
-from hub.cli.context import build_app, prepare_database
+from hub.cli.context import build_app, load_settings, prepare_database
 
 
 @click.group()
@@ -62,9 +62,14 @@ def demo_command(no_serve: bool, no_data: bool) -> None:
     approve the agreements, upload the feeds and query the views over HTTP."""
     import time
 
+    from hub.demo.people import ensure_client_secrets
     from hub.demo.run import run_demo
 
     started = time.time()  # the demo says how long the cohort took to answer from here
+    first = load_settings(mode="demo")
+    # The hub's secrets at the demo's OpenID Provider go into the environment first, where
+    # the settings read HUB_OIDC_SECRET_* from.
+    ensure_client_secrets(first.instance_path, first.policies_dir)
     app = build_app(mode="demo")
     prepare_database(app)
     run_demo(app, started=started, serve=not no_serve, data=not no_data)

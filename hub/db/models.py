@@ -112,6 +112,11 @@ class AgreementSuspension(SQLModel, table=True):
     resumed_by_client: str | None = Field(default=None, max_length=64)
     resumed_by_partner: str | None = Field(default=None, max_length=64)
     resume_reason: str | None = Field(default=None, max_length=1000)
+    # Parties other than the suspending one that asked to resume: the suspension is lifted by
+    # the suspending party's IG officer alone, or once every other party has asked.
+    resume_requested_by: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class Upload(SQLModel, table=True):
@@ -195,6 +200,12 @@ class AuditEvent(SQLModel, table=True):
     actor_client: str | None = Field(default=None, index=True, max_length=64)
     actor_partner: str | None = Field(default=None, index=True, max_length=64)
     actor_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # person | system (None for events from before the hub named people).
+    actor_kind: str | None = Field(default=None, max_length=16)
+    actor_issuer: str | None = Field(default=None, max_length=500)
+    actor_subject: str | None = Field(default=None, max_length=255)
+    actor_name: str | None = Field(default=None, max_length=200)
+    actor_owner: str | None = Field(default=None, max_length=200)
     action: str = Field(index=True, max_length=100)
     resource: str = Field(max_length=500)
     outcome: str = Field(index=True, max_length=16)  # allowed | denied | failed
@@ -424,3 +435,23 @@ class ReidentificationReveal(SQLModel, table=True):
     fetched_by: str = Field(max_length=64)
     fetched_at: datetime = Field(default_factory=clock.now)
     rows: int = 0
+class WebSession(SQLModel, table=True):
+    """A person's session on the hub's pages, held on the server (hub/auth/sessions.py).
+
+    The browser's cookie holds only a random session key; `id` is its SHA-256, so a copy of
+    this table opens no session. `ended_at` is set at sign-out (or when a timeout is found to
+    have passed) and the session never opens again.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    partner_id: str = Field(foreign_key="partners.id", index=True, max_length=64)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    display_name: str = Field(max_length=200)
+    roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=clock.now)
+    last_seen_at: datetime = Field(default_factory=clock.now)
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=32)

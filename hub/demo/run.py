@@ -9,6 +9,7 @@ Run after the migrations and the policy sync (hub/cli.py does both).
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 from pathlib import Path
@@ -20,12 +21,22 @@ from hub.agreements import current_policies
 from hub.demo.clients import DemoClient, ensure_demo_clients, ig_officer_example, introduction
 from hub.demo.feeds import DemoFeeds, ensure_demo_feeds
 from hub.demo.guide import ViewGuide, render_views, view_guides
+from hub.demo.people import (
+    PEOPLE_FILE,
+    PROVIDER_FILE,
+    ensure_people,
+    people_lines,
+    provider_config,
+    start_provider,
+)
 from hub.demo.story import Story, start_story
 
 # gunicorn's own settings for the demo: the request log goes to a file, so that the
 # terminal tells the story (dozens of upload and polling requests would bury it).
 ACCESS_LOG = "demo-access.log"
+PROVIDER_LOG = "demo-oidc.log"
 _story_processes: list[subprocess.Popen] = []
+_provider_processes: list[subprocess.Popen] = []
 
 
 def run_demo(app: Flask, *, started: float, serve: bool, data: bool) -> None:
@@ -33,6 +44,7 @@ def run_demo(app: Flask, *, started: float, serve: bool, data: bool) -> None:
     base = f"http://{settings.host}:{settings.port}"
     instance = settings.instance_path
     with app.app_context():
+        partners = current_policies().partners
         clients_file, clients = ensure_demo_clients(instance / "demo-clients.json")
         guides = view_guides(clients)
         agreements = {
@@ -51,7 +63,11 @@ def run_demo(app: Flask, *, started: float, serve: bool, data: bool) -> None:
         )
     if serve:
         files.append(f"Request log:         {shown(access_log)}")
+    people = ensure_people(instance, partners)
     click.echo(introduction(settings, shown(clients_file), clients, files=files))
+    click.echo("\n".join(people_lines(people, partners)))
+    click.echo(f"(also in {shown(instance / PEOPLE_FILE)})")
+    click.echo()
     outsiders = _outsiders(clients, guides)
 
     if not serve:
@@ -62,6 +78,20 @@ def run_demo(app: Flask, *, started: float, serve: bool, data: bool) -> None:
         click.echo(_not_served(feeds, clients))
         return
 
+    if people:
+        try:
+            _stop_at_exit(
+                start_provider(
+                    instance / PROVIDER_FILE,
+                    provider_config(settings, partners, people, ensure_secrets_known(settings)),
+                    log=instance / PROVIDER_LOG,
+                )
+            )
+            click.echo("The demo's OpenID Provider (oidc-provider) serves the people's sign-in;")
+            click.echo(f"its log: {shown(instance / PROVIDER_LOG)}")
+        except RuntimeError as exc:
+            click.echo(f"People cannot sign in to the pages: {exc}", err=True)
+        click.echo()
     then = "uploads the feeds" if feeds is not None else "uploads nothing (--no-data)"
     click.echo("Starting the hub; once it answers, the demo approves the agreements as each")
     click.echo(f"party's IG officer, {then} and queries the views, over HTTP")
@@ -84,6 +114,28 @@ def run_demo(app: Flask, *, started: float, serve: bool, data: bool) -> None:
         )
     )
     _serve(app, host=settings.host, port=settings.port, access_log=access_log)
+
+
+def _stop_at_exit(process: subprocess.Popen) -> None:
+    """The provider ends with the demo's own process (not with a gunicorn worker forked from
+    it, which runs the same exit handlers); it also ends by itself once orphaned."""
+    owner = os.getpid()
+    _provider_processes.append(process)
+
+    def stop() -> None:
+        if os.getpid() == owner and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    atexit.register(stop)
+
+
+def ensure_secrets_known(settings) -> dict[str, str]:
+    """The client secrets the hub was started with (HUB_OIDC_SECRET_*), for the provider."""
+    return dict(settings.oidc_client_secrets)
 
 
 def _serve(app: Flask, *, host: str, port: int, access_log: Path) -> None:

@@ -26,6 +26,7 @@ from hub.governance.flags import (
     WORK_STARTS,
     EventFact,
     Flag,
+    actor_names,
     evaluate,
     find_flags,
     out_of_hours,
@@ -77,6 +78,7 @@ def init_app(app) -> None:
 
 
 __all__ = [
+    "actor_names",
     "erase_request_pseudonyms",
     "init_app",
     "BASES",

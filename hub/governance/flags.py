@@ -239,6 +239,27 @@ def read_facts(
         return [EventFact(as_utc(t), c, p, a, o) for t, c, p, a, o in connection.execute(query)]
 
 
+def actor_names(clients: set[str], *, engine=None) -> dict[str, str]:
+    """How pages name each actor of `clients`: a person's display name (from their latest
+    event), `system <client> (owner)` for a system, else the client id itself."""
+    if not clients:
+        return {}
+    e = AuditEvent.__table__
+    query = (
+        select(e.c.actor_client, e.c.actor_kind, e.c.actor_name, e.c.actor_owner)
+        .where(e.c.actor_client.in_(sorted(clients)), e.c.actor_kind.is_not(None))
+        .order_by(e.c.index)
+    )
+    names = {client: client for client in clients}
+    with (engine or db.get_engine()).connect() as connection:
+        for client, kind, name, owner in connection.execute(query):
+            if kind == "person" and name:
+                names[client] = name
+            elif kind == "system":
+                names[client] = f"system {client}" + (f" ({owner})" if owner else "")
+    return names
+
+
 def find_flags(
     *,
     today: date,

@@ -5,6 +5,10 @@ Section 62 asks a controller to log consultation and disclosure with the justifi
 date and time, and as far as possible who consulted or disclosed the data and who received
 it. In the hub those are two kinds of audit event:
 
+Who: every event of a person's request names the person (display name, and issuer + subject
+at their partner's OpenID Provider); a system's names its client and who runs it. The CSV
+has a column for each.
+
 - a view query (`view.query`, allowed): the analyst consulted the joined data, and it was
   disclosed to the analyst's partner. The event holds the view, the purpose, the analyst's
   justification and case reference, and how many rows were returned.
@@ -60,6 +64,7 @@ class S62Entry:
     request_id: str
     client: str | None
     partner: str | None  # the analyst's partner, or the provider
+    who: Who
     agreement: str
     view: str | None
     dataset: str | None
@@ -70,6 +75,36 @@ class S62Entry:
     case_reference: str
     rows: int | None
     recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who consulted or disclosed, as s.62(3) asks: a person (their name, and issuer +
+    subject at their partner's provider) or a system (its client and who runs it)."""
+
+    kind: str  # person | system | "" (an event from before the hub named people)
+    name: str
+    issuer: str
+    subject: str
+    owner: str
+
+    @property
+    def display(self) -> str:
+        if self.kind == "person":
+            return self.name
+        if self.kind == "system":
+            return "system" + (f" ({self.owner})" if self.owner else "")
+        return ""
+
+
+def who_of(event: AuditEvent) -> Who:
+    return Who(
+        kind=event.actor_kind or "",
+        name=event.actor_name or "",
+        issuer=event.actor_issuer or "",
+        subject=event.actor_subject or "",
+        owner=event.actor_owner or "",
+    )
 
 
 def _events(since: datetime, until: datetime, *, engine=None) -> Iterator[AuditEvent]:
@@ -111,6 +146,7 @@ def _query_entry(event: AuditEvent, policies: Policies, agreement_id: str) -> S6
         request_id=event.request_id,
         client=event.actor_client,
         partner=event.actor_partner,
+        who=who_of(event),
         agreement=agreement_id,
         view=_text(details.get("view")) or None,
         dataset=None,
@@ -145,6 +181,7 @@ def _upload_entry(event: AuditEvent, policies: Policies, agreement_id: str) -> S
         request_id=event.request_id,
         client=event.actor_client,
         partner=provider,
+        who=who_of(event),
         agreement=agreement_id,
         view=None,
         dataset=dataset or None,
@@ -250,6 +287,11 @@ CSV_COLUMNS = (
     "audit_index",
     "request_id",
     "client",
+    "actor_kind",
+    "person_name",
+    "person_issuer",
+    "person_subject",
+    "system_owner",
     "partner",
     "agreement",
     "view",
@@ -272,6 +314,11 @@ def csv_row(entry: S62Entry) -> list:
         "audit_index": entry.audit_index,
         "request_id": entry.request_id,
         "client": entry.client,
+        "actor_kind": entry.who.kind,
+        "person_name": entry.who.name,
+        "person_issuer": entry.who.issuer,
+        "person_subject": entry.who.subject,
+        "system_owner": entry.who.owner,
         "partner": entry.partner,
         "agreement": entry.agreement,
         "view": entry.view,

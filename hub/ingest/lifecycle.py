@@ -163,8 +163,16 @@ class Heartbeat:
 
 
 def actor_of(upload: Upload) -> dict[str, Any]:
-    """The pipeline acts on behalf of the client that sent the upload."""
-    return {"client": upload.client_id, "partner": upload.partner_id, "roles": ["uploader"]}
+    """The pipeline acts on behalf of the client that sent the upload (a system, unless a
+    person's page sent it: their label starts `person:`, and their name is in the upload's
+    own request event)."""
+    kind = "person" if upload.client_id.startswith("person:") else "system"
+    return {
+        "client": upload.client_id,
+        "partner": upload.partner_id,
+        "roles": ["uploader"],
+        "kind": kind,
+    }
 
 
 def event(

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, g, render_template
 
 from hub.api.problems import ERROR_PAGE_EXTENSION
 from hub.settings import Settings
-from hub.web import analyst, console, session, transparency
+from hub.web import analyst, console, oidc, session, transparency
 
 # Templates and static files shared by every page; each page's blueprint adds its routes.
 assets = Blueprint(
@@ -47,8 +47,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.mode == "production",
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.access_token_ttl_seconds),
+        # The cookie holds a session key (or a sign-in's state); the session's own limits
+        # are the server's (HUB_SESSION_IDLE_SECONDS, HUB_SESSION_ABSOLUTE_SECONDS).
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_absolute_seconds),
     )
+    oidc.init_app(app, settings)
     app.extensions[ERROR_PAGE_EXTENSION] = _error_page
 
     @app.context_processor
@@ -56,6 +59,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         return {
             "csrf_token": session.csrf_token,
             "signed_in_as": g.get("identity"),
+            "csrf_header": "X-CSRF-Token",
             "hub_mode": settings.mode,
         }
 

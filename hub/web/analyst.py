@@ -1,6 +1,6 @@
 """The analyst page at `/`: a client of the views API, running in the browser.
 
-The page holds the access token the sign-in page got (sessionStorage, per tab) and calls
+The page calls, with the session cookie of the person signed in (and the CSRF token on posts),
 /api/v1/views like any API client, so every query, page of results and download is decided,
 audited and recorded exactly as an API query is. The server only serves the page; it says
 who the session cookie names so that the page can explain an empty list of views, and the

@@ -1,11 +1,11 @@
-"""Signing in to the hub's pages: the browser's access token, kept in the session cookie.
+"""Signing in to the hub's pages: people, at their own partner's OpenID Provider.
 
-There is one way to prove who you are, an access token from POST /oauth/token; the pages
-do not invent a second. The sign-in page gets a token for a client id and secret (in the
-browser, from /oauth/token, so issuing it is audited like any other), or takes a pasted
-token, and posts it here. The token then lives in a signed, HttpOnly, SameSite cookie and is
-verified on every page request exactly as a Bearer header is: signature, expiry, and the
-client not revoked. The session ends when the token expires.
+The sign-in page lists the partners whose providers the hub knows (policies/partners.yaml).
+A person picks theirs, signs in there, and comes back with an authorization code that the hub
+exchanges (hub/web/oidc.py, Authlib's Flask client). The hub then opens a session on the
+server (hub.auth.sessions): the signed cookie holds only the session's random key. The
+session ends at sign-out, after the idle timeout or after the absolute one; a copy of the
+cookie then opens nothing. The provider's token lifetime is not the session's.
 
 Forms carry a per-session CSRF token as well; SameSite alone leaves older browsers open.
 """
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
 import re
 import secrets
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,12 +33,12 @@ from flask import (
 
 from hub import audit, auth, errors
 from hub.auth import Identity
+from hub.web import oidc
 
 bp = Blueprint("session", __name__)
 
-_TOKEN = "token"  # noqa: S105 - the session key's name, not a secret
-_EXPIRES = "expires"
-_CSRF = "csrf"
+_CSRF = auth.CSRF_KEY
+_NEXT = "sign_in_next"
 
 
 def csrf_token() -> str:
@@ -68,18 +65,11 @@ def check_csrf() -> None:
 
 
 def page_identity() -> Identity | None:
-    """Who is signed in on this browser, verified now; None if nobody (or the token ended)."""
-    token = session.get(_TOKEN)
-    if not token:
-        return None
-    if session.get(_EXPIRES, 0) <= time.time():
-        session.pop(_TOKEN, None)
-        return None
-    try:
-        return auth.identity_from_token(token)
-    except errors.Unauthenticated:
-        session.pop(_TOKEN, None)
-        return None
+    """Who is signed in on this browser: the open server-side session the cookie names, or
+    None (nobody, or the session ended, timed out or never was)."""
+    if "identity" in g:
+        return g.identity
+    return auth.session_identity_now()
 
 
 def signed_in(*roles: str) -> Callable:
@@ -95,8 +85,9 @@ def signed_in(*roles: str) -> Callable:
             if roles and not identity.has_role(*roles):
                 raise errors.Forbidden(
                     f"This page is for the roles {', '.join(roles)}; you are signed in as "
-                    f"{identity.client_id} ({', '.join(sorted(identity.roles)) or 'no roles'}). "
-                    "Sign out and sign in with a client that holds the role."
+                    f"{identity.display} ({', '.join(sorted(identity.roles)) or 'no roles'}). "
+                    "Ask your organisation's IG team for the role, or sign in as someone who "
+                    "holds it."
                 )
             return view(*args, **kwargs)
 
@@ -125,53 +116,72 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def demo_clients() -> list[dict[str, Any]]:
-    """In demo mode only, the demo's clients (with secrets) for one-click sign-in."""
-    settings = current_app.extensions["hub.settings"]
-    if settings.mode != "demo":
-        return []
-    path = Path(settings.instance_path) / "demo-clients.json"
-    try:
-        items = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return []
-    return [item for item in items if isinstance(item, dict) and "client_id" in item]
+def _landing(identity: Identity) -> str:
+    """Each role's own page: IG officers (and admins) the console, uploaders their uploads,
+    analysts the views."""
+    if identity.has_role("ig_officer", "admin"):
+        return "/console"
+    if identity.has_role("uploader"):
+        return "/console/uploads"
+    return "/"
+
+
+def _providers() -> list[dict[str, Any]]:
+    registry = current_app.extensions[oidc.EXTENSION]
+    return [
+        {"partner": p.partner, "name": p.name, "ready": p.ready, "problem": p.problem}
+        for p in registry.providers.values()
+    ]
+
+
+def _sign_in_page(*, next_path: str, error: str | None, status: int = 200):
+    page = render_template(
+        "sign_in.html",
+        next=next_path,
+        providers=_providers(),
+        demo_people=oidc.demo_people(),
+        error=error,
+    )
+    return page, status
 
 
 @bp.get("/sign-in")
 def sign_in():
-    return render_template(
-        "sign_in.html",
-        next=_safe_next(request.args.get("next")),
-        demo_clients=demo_clients(),
-        error=None,
-    )
+    return _sign_in_page(next_path=_safe_next(request.args.get("next")), error=None)
 
 
-@bp.post("/sign-in")
-def sign_in_post():
-    check_csrf()
-    token = request.form.get("token", "").strip()
-    target = _safe_next(request.form.get("next"))
-    audit.note(action="session.start", resource="/sign-in")
+@bp.get("/sign-in/<partner>")
+def sign_in_at(partner: str):
+    """Off to the partner's own OpenID Provider (authorization code, PKCE S256, state, nonce).
+    Recorded as `session.redirect`; the session starts (`session.start`) at the callback."""
+    audit.note(action="session.redirect", resource=f"/sign-in/{partner}")
+    provider = oidc.provider(partner)
+    session[_NEXT] = _safe_next(request.args.get("next"))
+    return oidc.start_sign_in(provider)
+
+
+@bp.get("/sign-in/<partner>/callback")
+def sign_in_callback(partner: str):
+    """The provider sends the person back here: the code is exchanged (with the PKCE
+    verifier), the ID token checked (signature by the issuer's JWKS, issuer, audience,
+    expiry, nonce), its claims mapped to roles of this partner only, and a session opened."""
+    audit.note(action="session.start", resource=f"/sign-in/{partner}")
+    target = session.pop(_NEXT, None) or "/"
     try:
-        identity = auth.identity_from_token(token) if token else None
-    except errors.Unauthenticated as exc:
+        identity = oidc.complete_sign_in(partner)
+    except errors.HubError as exc:
         g.error_code, g.error_outcome = exc.code, exc.outcome
-        identity, message = None, exc.detail
-    else:
-        message = "Give a client id and secret, or paste an access token."
-    if identity is None:
-        page = render_template(
-            "sign_in.html", next=target, demo_clients=demo_clients(), error=message
-        )
-        return page, 401
+        return _sign_in_page(next_path=target, error=exc.detail, status=exc.status)
+    key, identity = auth.start_session(
+        person=identity.person, partner=identity.partner, roles=identity.roles
+    )
     session.clear()
-    session[_TOKEN] = token
-    session[_EXPIRES] = auth.token_expiry(token)
+    session[auth.SESSION_KEY] = key
     session[_CSRF] = secrets.token_urlsafe(32)
     session.permanent = False
-    return redirect(target)
+    g.identity = identity
+    audit.note(actor=identity, details={"landing": _landing(identity)})
+    return redirect(target if target != "/" else _landing(identity))
 
 
 @bp.post("/sign-out")
@@ -179,5 +189,6 @@ def sign_out():
     check_csrf()
     audit.note(action="session.end", resource="/sign-out")
     page_identity()  # so the event names who signed out
+    auth.end_session(session.get(auth.SESSION_KEY, ""))
     session.clear()
     return redirect(url_for("session.sign_in"))

@@ -263,7 +263,13 @@ def test_a_suspension_stops_uploads_and_queries_at_once_until_resumed(hub, setti
         # Its parties still read it, and its audit log.
         assert other.state(partner=POLICE)["status"] == "suspended"
 
-        resumed = other.resume(POLICE, reason="Investigated: no breach.")
+        # The other party cannot lift the council's suspension: only the council can.
+        refused = other.resume(POLICE, reason="We think it is fine.")
+        assert refused.status_code == 403, refused.get_json()
+        assert refused.get_json()["code"] == "not_the_suspending_party"
+        assert other.state(partner=POLICE)["status"] == "suspended"
+
+        resumed = other.resume(COUNCIL, reason="Investigated: no breach.")
         assert resumed.status_code == 200, resumed.get_json()
         assert resumed.get_json()["status"] == "active"
         assert resumed.get_json()["suspension"] is None
@@ -275,16 +281,48 @@ def test_a_suspension_stops_uploads_and_queries_at_once_until_resumed(hub, setti
     changes = events(hub.app, "agreement.suspend", "agreement.resume")
     assert [(e.action, e.outcome, e.actor_partner) for e in changes] == [
         ("agreement.suspend", "allowed", COUNCIL),
-        ("agreement.resume", "allowed", POLICE),
+        ("agreement.resume", "denied", POLICE),
+        ("agreement.resume", "allowed", COUNCIL),
     ]
     assert changes[0].details["status"] == {"from": "active", "to": "suspended"}
     assert changes[0].details["suspension_reason"] == reason
-    assert changes[1].details["status"] == {"from": "suspended", "to": "active"}
-    assert changes[1].details["resume_reason"] == "Investigated: no breach."
-    assert changes[1].details["suspended"]["by_partner"] == COUNCIL
+    assert changes[2].details["status"] == {"from": "suspended", "to": "active"}
+    assert changes[2].details["resume_reason"] == "Investigated: no breach."
+    assert changes[2].details["suspended"]["by_partner"] == COUNCIL
     refusals = [e for e in events(hub.app, "dataset.upload", "view.query") if e.outcome == "denied"]
     assert len(refusals) == 4
     assert {e.details["rule"] for e in refusals} == {"suspended"}
+
+
+def test_a_suspension_of_many_parties_is_lifted_by_its_party_or_by_every_other_together(hub):
+    parties = [p["partner"] for p in hub.state(EARLY, partner=COUNCIL)["approvals"]]
+    assert len(parties) >= 3
+    assert (
+        hub.suspend(COUNCIL, "Breach reported at the council.", agreement=EARLY).status_code == 200
+    )
+    others = [p for p in parties if p != COUNCIL]
+    for n, partner in enumerate(others, start=1):
+        answer = hub.resume(partner, reason="Agreed to resume.", agreement=EARLY)
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        if n < len(others):
+            # Asked, not lifted: still suspended, and who has asked is shown.
+            assert body["status"] == "suspended"
+            assert body["suspension"]["resume_requested_by"] == sorted(others[:n])
+            again = hub.resume(partner, agreement=EARLY)
+            assert again.status_code == 409
+            assert again.get_json()["code"] == "resume_already_requested"
+        else:
+            assert body["status"] == "active" and body["suspension"] is None
+    asks = events(hub.app, "agreement.resume")
+    assert [e.details.get("resume_requested", False) for e in asks if e.outcome == "allowed"] == [
+        True
+    ] * (len(others) - 1) + [False]
+
+    # The suspending party's IG officer lifts it alone.
+    assert hub.suspend(COUNCIL, "Again.", agreement=EARLY).status_code == 200
+    lifted = hub.resume(COUNCIL, agreement=EARLY)
+    assert lifted.status_code == 200 and lifted.get_json()["status"] == "active"
 
 
 def test_only_ig_officers_of_its_parties_change_an_agreement(hub):
@@ -351,8 +389,9 @@ def test_impossible_transitions_are_conflicts(hub):
     problem = twice.get_json()
     assert problem["code"] == "already_suspended"
     assert f"already suspended by `{POLICE}`" in problem["detail"]
-    assert hub.resume(COUNCIL).status_code == 200  # any party's IG officer may resume
-    assert hub.resume(COUNCIL).status_code == 409
+    assert hub.resume(COUNCIL).status_code == 403  # only the suspending party, of two
+    assert hub.resume(POLICE).status_code == 200
+    assert hub.resume(POLICE).status_code == 409
 
 
 def test_the_lifecycle_endpoints_are_in_the_openapi_document(client):
@@ -452,7 +491,9 @@ def test_agreements_due_for_review_are_listed(apps, tmp_path):
 # -- a changed file ----------------------------------------------------------------------------
 
 
-def test_a_changed_file_is_a_new_version_that_needs_every_party_again(apps, tmp_path):
+def test_a_changed_file_needs_every_party_again_and_an_approved_version_returns_approved(
+    apps, tmp_path
+):
     policies = policies_with(tmp_path)
     first = apps(policies, "first")
     approve_every_agreement(first.app)
@@ -495,16 +536,31 @@ def test_a_changed_file_is_a_new_version_that_needs_every_party_again(apps, tmp_
     with second.app.app_context(), db.read_only() as session:
         assert session.get(Upload, newer["id"]).agreement_version == v2
 
-    # The first file back again: approved once, but it must be approved anew.
+    # The first file back again: every party approved it, so that approval stands again.
     edit(policies, "retention_days: 180", "retention_days: 365")
     third = apps(policies, "third")
     back = third.state()
     assert back["version"] == v1
-    assert back["status"] == "proposed" and back["awaiting"] == [POLICE, COUNCIL]
+    assert back["status"] == "active" and back["awaiting"] == []
     assert [(v["version"], v["status"]) for v in back["versions"]] == [
-        (v1, "proposed"),
+        (v1, "active"),
         (v2, "superseded"),
     ]
+    (returned,) = [
+        e for e in events(third.app, "agreement.proposed") if e.details.get("approvals_restored")
+    ]
+    assert returned.details["version"] == v1
+    assert third.upload_and_wait(3, start=6)["status"] == "published"
+
+    # A version no party approved comes back as it left: proposed, awaiting every party.
+    edit(policies, "retention_days: 365", "retention_days: 90")
+    v3 = apps(policies, "fourth").state()["version"]
+    edit(policies, "retention_days: 90", "retention_days: 365")
+    apps(policies, "fifth")
+    edit(policies, "retention_days: 365", "retention_days: 90")
+    again = apps(policies, "sixth").state()
+    assert again["version"] == v3
+    assert again["status"] == "proposed" and again["awaiting"] == [POLICE, COUNCIL]
 
 
 def test_approving_a_superseded_version_is_a_conflict(apps, tmp_path):
@@ -539,3 +595,90 @@ def test_hub_agreements_status_lists_states_for_operators(hub, runner):
     due = runner.invoke(cli, ["status", "--due-for-review"])
     assert due.exit_code == 0, due.output
     assert {line.split(":")[0] for line in due.output.splitlines()} == {HOTSPOTS}
+
+
+# -- the console: what an officer approves, and confirming it -------------------------------
+
+
+def _console(app, partner: str, roles=("ig_officer",)):
+    from tests.integration.governance_support import sign_in
+
+    browser = app.test_client()
+    sign_in(browser, app, partner=partner, roles=roles)
+    with browser.session_transaction() as cookie:
+        csrf = cookie["csrf"]
+    return browser, csrf
+
+
+def test_approving_shows_the_content_and_the_diff_and_asks_to_confirm(apps, tmp_path):
+    policies = policies_with(tmp_path)
+    first = apps(policies, "first")
+    approve_every_agreement(first.app)
+    v1 = first.state()["version"]
+    edit(policies, "retention_days: 365", "retention_days: 180")
+    edit(
+        policies,
+        "fields: [Date, Latitude, Longitude, Object of search]",
+        "fields: [Date, Latitude, Longitude]",
+    )
+    second = apps(policies, "second")
+    browser, csrf = _console(second.app, POLICE)
+
+    page = browser.get(f"/console/agreements/{HOTSPOTS}").text
+    assert 'id="agreement-content"' in page and "patrol-planning" in page
+    assert "DPA 2018 Part 3" in page  # the police's lawful basis
+    assert 'data-recipient="northshire-council"' in page
+    assert f'Compared with version <code title="{v1}">' in page
+    assert 'data-path="retention_days"' in page
+    stop_search = "datasets[police-stop-search].recipients[northshire-council].fields"
+    assert f'data-path="{stop_search}"' in page
+    assert "Date, Latitude, Longitude, Object of search" in page  # before
+
+    asked = browser.post(f"/console/agreements/{HOTSPOTS}/approve", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert 'id="confirm-form"' in asked.text and 'name="confirm" value="yes"' in asked.text
+    assert 'data-path="retention_days"' in asked.text  # the diff, on the confirmation too
+    assert second.state()["awaiting"] == [POLICE, COUNCIL]  # nothing changed yet
+
+    done = browser.post(
+        f"/console/agreements/{HOTSPOTS}/approve",
+        data={"csrf": csrf, "confirm": "yes", "for_partner": POLICE},
+    )
+    assert done.status_code == 303
+    assert second.state()["awaiting"] == [COUNCIL]
+    approvals = events(second.app, "agreement.approve")
+    assert [e.details.get("confirmed") for e in approvals][-2:] == [False, True]
+
+
+def test_suspend_and_resume_ask_to_confirm_and_no_one_acts_for_another_partner(hub):
+    browser, csrf = _console(hub.app, POLICE)
+    url = f"/console/agreements/{HOTSPOTS}"
+    asked = browser.post(f"{url}/suspend", data={"csrf": csrf, "reason": "Breach review."})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert hub.state()["status"] == "active"
+
+    other = browser.post(
+        f"{url}/approve", data={"csrf": csrf, "confirm": "yes", "for_partner": COUNCIL}
+    )
+    assert other.status_code == 403 and "cannot approve for northshire-council" in other.text
+
+    done = browser.post(
+        f"{url}/suspend", data={"csrf": csrf, "reason": "Breach review.", "confirm": "yes"}
+    )
+    assert done.status_code == 303 and hub.state()["status"] == "suspended"
+    asked = browser.post(f"{url}/resume", data={"csrf": csrf})
+    assert asked.status_code == 200 and hub.state()["status"] == "suspended"
+    done = browser.post(f"{url}/resume", data={"csrf": csrf, "confirm": "yes"})
+    assert done.status_code == 303 and hub.state()["status"] == "active"
+
+
+def test_an_ig_officer_queries_views_only_if_granted_analyst_as_well(hub):
+    for roles, expected in ((("ig_officer",), 403), (("ig_officer", "analyst"), 200)):
+        browser, csrf = _console(hub.app, POLICE, roles=roles)
+        view = browser.get(f"/api/v1/views/{VIEW}")
+        body = {"purpose": "patrol-planning", "justification": "Officer checks the view."}
+        answer = browser.post(
+            f"/api/v1/views/{VIEW}/query", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        assert answer.status_code == expected, (roles, answer.get_json())
+        assert view.status_code == expected

@@ -31,8 +31,7 @@ _WORD = re.compile(r"[A-Za-z0-9/\-]+")
 
 def sign_in_officer(page, hub: DemoHub, *, partner: str = OFFICER_PARTNER, next_path="/console"):
     officer = hub.client(role="ig_officer", partner=partner)
-    sign_in(page, hub, officer, next_path=next_path)
-    return officer
+    return sign_in(page, hub, officer, next_path=next_path)
 
 
 def _spaced(value: str) -> str:

@@ -17,6 +17,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import requests
 
+from hub.auth import person_label
+from tests.browser.conftest import at_provider, sign_in
+
 COHORT = "early-intervention-cohort"
 HOTSPOTS = "crime-asb-hotspots"
 PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
@@ -66,11 +69,12 @@ def _assert_no_raw_identifier(text: str, raw: set[str]) -> None:
         assert not shown, "a raw identifier from the demo's feeds is on the page"
 
 
-def _sign_in_with_demo_button(page, hub, label: str) -> None:
-    page.goto(f"{hub.url}/sign-in?next=/")
-    page.locator(".demo-client", has_text=label).first.click()
+def _sign_in_with_demo_button(page, hub, label: str) -> dict:
+    """Sign in as the demo person `partner · role` names, at their provider's login page."""
+    partner, role = (part.strip() for part in label.split("·"))
+    person = sign_in(page, hub, hub.person(role=role, partner=partner), next_path="/")
     page.wait_for_url(f"{hub.url}/")
-    page.wait_for_selector("[data-testid=signed-in-as]")
+    return person
 
 
 def _open_view(page, title: str) -> None:
@@ -102,12 +106,13 @@ def _table(page) -> tuple[list[str], list[list[str]]]:
 
 
 def _queries_audited(hub, analyst: dict, justification: str) -> list[dict]:
-    """The `view.query` audit events of `analyst` with `justification`, as an IG officer
-    reads them through the API."""
+    """The `view.query` audit events of the person `analyst` with `justification`, as an IG
+    officer reads them through the API."""
     officer = hub.client(role="ig_officer", partner=analyst["partner"])
+    label = person_label(issuer=analyst["issuer"], subject=analyst["subject"])
     answer = requests.get(
         f"{hub.url}/api/v1/audit/events",
-        params={"actor": analyst["client_id"], "action": "view.query", "limit": 1000},
+        params={"actor": label, "action": "view.query", "limit": 1000},
         headers={"Authorization": f"Bearer {hub.token(officer)}"},
         timeout=30,
     )
@@ -126,10 +131,11 @@ def test_signed_out_visit_shows_the_sign_in_prompt(page, demo_hub):
 
 
 def test_council_analyst_runs_the_cohort_and_downloads_it(page, demo_hub, tmp_path):
-    analyst = demo_hub.client(role="analyst", partner="northshire-council")
+    analyst = demo_hub.person(role="analyst", partner="northshire-council")
     page.goto(f"{demo_hub.url}/")
     page.click("#sign-in-prompt")
-    page.locator(".demo-client", has_text="northshire-council · analyst").first.click()
+    page.click("#providers a[data-partner=northshire-council]")
+    at_provider(page, analyst)
     page.wait_for_url(f"{demo_hub.url}/")
     page.wait_for_selector(".view-open")
     listed = page.eval_on_selector_all(".view-open", "els => els.map(e => e.dataset.viewId)")
@@ -181,6 +187,13 @@ def test_council_analyst_runs_the_cohort_and_downloads_it(page, demo_hub, tmp_pa
     events = _queries_audited(demo_hub, analyst, justification)
     assert [e["outcome"] for e in events] == ["allowed", "allowed", "allowed"]
     assert all(e["details"]["rows"] == len(rows) for e in events)
+    # Each names the person, as their provider does, and their partner.
+    for event in events:
+        actor = event["actor"]
+        assert actor["kind"] == "person"
+        assert actor["name"] == analyst["name"]
+        assert (actor["issuer"], actor["subject"]) == (analyst["issuer"], analyst["subject"])
+        assert actor["partner"] == "northshire-council"
 
 
 def test_load_more_fetches_the_next_page(page, demo_hub):

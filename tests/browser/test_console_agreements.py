@@ -43,6 +43,15 @@ def _query_hotspots(hub, purpose: str) -> int:
     return answer.status_code
 
 
+def _confirm(page, action: str) -> None:
+    """The confirmation page: it says what is about to happen and shows the agreement's
+    content; nothing has changed until the officer confirms."""
+    page.wait_for_selector("#confirm-form")
+    assert page.inner_text("h1").startswith(f"Confirm: {action}")
+    assert page.is_visible("#agreement-content")
+    page.click("#confirm")
+
+
 def _resume_if_suspended(hub, agreement: str) -> None:
     officer = hub.client(role="ig_officer", partner=OFFICER_PARTNER)
     requests.post(
@@ -110,12 +119,14 @@ def test_suspending_stops_queries_and_resuming_restarts_them(page, demo_hub):
         # A reason that looks like it names someone is refused, with what to do instead.
         page.fill("#suspend-reason", "Complaint about 9990000000")
         page.click("#suspend-form button[type=submit]")
+        _confirm(page, "suspend")
         refused = page.wait_for_selector("#action-refused")
         assert "personal identifier" in refused.inner_text()
         assert page.inner_text("#agreement-status") == "active"
 
         page.fill("#suspend-reason", "A provider reported a breach; paused while it is reviewed.")
         page.click("#suspend-form button[type=submit]")
+        _confirm(page, "suspend")
         page.wait_for_selector("#action-result")
         assert page.inner_text("#agreement-status") == "suspended"
         assert "paused while it is reviewed" in page.inner_text("#suspension")
@@ -129,6 +140,7 @@ def test_suspending_stops_queries_and_resuming_restarts_them(page, demo_hub):
         page.click(f"tr[data-agreement={HOTSPOTS}] a")
         page.fill("#resume-reason", "The review found no breach.")
         page.click("#resume-form button[type=submit]")
+        _confirm(page, "resume")
         page.wait_for_selector("#action-result")
         assert "Resumed" in page.inner_text("#action-result")
         assert page.inner_text("#agreement-status") == "active"

@@ -47,8 +47,7 @@ def _query_cohort(hub: DemoHub, *, justification: str, case_reference: str) -> r
 
 def _officer(page, hub: DemoHub, next_path: str) -> dict:
     officer = hub.client(role="ig_officer", partner=OFFICER_PARTNER)
-    sign_in(page, hub, officer, next_path=next_path)
-    return officer
+    return sign_in(page, hub, officer, next_path=next_path)
 
 
 def test_the_s62_report_lists_a_query_and_downloads_as_csv(page, demo_hub, tmp_path):
@@ -144,7 +143,7 @@ def test_who_has_seen_a_person_lists_the_query_and_keeps_the_number_nowhere(page
     events = requests.get(
         f"{demo_hub.url}/api/v1/audit/events",
         params={"action": "person.lookup", "actor": officer["client_id"], "limit": 100},
-        headers=_bearer(demo_hub, officer),
+        headers=_bearer(demo_hub, demo_hub.client(role="ig_officer", partner=officer["partner"])),
         timeout=30,
     )
     assert events.status_code == 200, events.text

@@ -25,8 +25,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Where policies/partners.yaml puts the demo's OpenID Provider; tests move it to a free port.
+DEMO_PROVIDER = "127.0.0.1:8400"
+
+
+def demo_policies(tmp_path: Path) -> Path:
+    """A copy of policies/ whose demo issuers are on a free port of this test's own, so that
+    hubs (and their demo providers) of tests running side by side do not clash."""
+    root = Path(__file__).resolve().parents[2]
+    target = tmp_path / "policies-demo"
+    if not target.exists():
+        shutil.copytree(root / "policies", target)
+        partners = target / "partners.yaml"
+        text = partners.read_text().replace(DEMO_PROVIDER, f"127.0.0.1:{free_port()}")
+        partners.write_text(text)
+    return target
+
+
 def hub_env(tmp_path: Path, database_url: str, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    if "HUB_POLICIES_DIR" not in extra:
+        env["HUB_POLICIES_DIR"] = str(demo_policies(tmp_path))
     env.update(
         HUB_INSTANCE_PATH=str(tmp_path / "instance"),
         HUB_DATABASE_URL=database_url,

@@ -1,16 +1,18 @@
-"""Helpers for the governance tests: signing in to the console with Flask's test client, the
-way a browser does (a token from /oauth/token, posted to /sign-in with the page's CSRF token),
+"""Helpers for the governance tests: signing in to the console with Flask's test client (a
+person's server-side session, as the OpenID sign-in opens it, in the test client's cookie),
 and crafting audit events as the hub's own code appends them."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import uuid
 from datetime import datetime
 from typing import Any
 
-from hub import audit, db
+from hub import audit, auth, db
+from hub.agreements import current_policies
 from hub.audit import NewEvent
-from tests.helpers import fetch_token, make_client
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -21,16 +23,19 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client, app, *, partner: str, roles=("ig_officer",)) -> tuple[str, str]:
-    """A new client of `partner` signed in on this test client; returns (client_id, token)."""
-    client_id, secret = make_client(app, partner=partner, roles=list(roles))
-    token = fetch_token(client, client_id, secret)
-    page = client.get("/sign-in")
-    answer = client.post(
-        "/sign-in", data={"token": token, "csrf": csrf_of(page.text), "next": "/console"}
-    )
-    assert answer.status_code == 302, answer.text
-    return client_id, token
+def sign_in(
+    client, app, *, partner: str, roles=("ig_officer",), name: str = "Test Officer"
+) -> tuple[str, str]:
+    """A person of `partner` signed in on this test client, as the OpenID sign-in leaves them
+    (a server-side session whose key the cookie holds); returns (their label, the key)."""
+    with app.app_context():
+        issuer = current_policies().partners[partner].sign_in.issuer
+        person = auth.Person(issuer=issuer, subject=f"test-{uuid.uuid4().hex[:12]}", name=name)
+        key, identity = auth.start_session(person=person, partner=partner, roles=frozenset(roles))
+    with client.session_transaction() as cookie:
+        cookie[auth.SESSION_KEY] = key
+        cookie[auth.CSRF_KEY] = secrets.token_urlsafe(16)
+    return identity.client_id, key
 
 
 def add_event(

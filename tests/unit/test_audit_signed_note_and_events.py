@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub import clock
 from hub.audit import merkle, signed_note
 from hub.audit.events import Actor, NewEvent, canonical_json, format_time, leaf_bytes
-from hub.auth.identity import Identity
+from hub.auth.identity import Identity, Person
 
 VECTORS = json.loads(
     (
@@ -149,7 +149,9 @@ def test_times_are_rfc3339_utc_with_microseconds():
 
 
 def test_leaf_bytes_are_the_canonical_event():
-    actor = Actor.of(Identity(client_id="c1", partner="p1", roles=frozenset({"b", "a"})))
+    actor = Actor.of(
+        Identity(client_id="c1", partner="p1", roles=frozenset({"b", "a"}), owner="o")
+    )
     leaf = leaf_bytes(
         index=7,
         time=datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
@@ -164,11 +166,32 @@ def test_leaf_bytes_are_the_canonical_event():
     assert (
         leaf
         == (
-            '{"action":"audit.read","actor":{"client":"c1","partner":"p1","roles":["a","b"]},'
+            '{"action":"audit.read","actor":{"client":"c1","kind":"system","owner":"o",'
+            '"partner":"p1","roles":["a","b"]},'
             '"details":{"a":"ü","z":1},"index":7,"outcome":"allowed","reason":"ok",'
             '"request_id":"rrrrrrrr","resource":"audit/events","time":"2026-01-02T03:04:05.123456Z"}'
         ).encode()
     )
+
+
+def test_a_persons_actor_names_issuer_subject_and_name_and_old_actors_keep_their_bytes():
+    person = Person(issuer="https://idp.example/police", subject="s-1", name="Priya Shah")
+    actor = Actor.of(
+        Identity(client_id="person:x", partner="p1", roles=frozenset({"analyst"}), person=person)
+    )
+    assert actor.as_json() == {
+        "client": "person:x",
+        "partner": "p1",
+        "roles": ["analyst"],
+        "kind": "person",
+        "issuer": "https://idp.example/police",
+        "subject": "s-1",
+        "name": "Priya Shah",
+    }
+    assert actor.display == "Priya Shah"
+    # An actor written before people were named (no kind) reads back as it was written.
+    old = Actor.of({"client": "c1", "partner": "p1", "roles": ["a"]})
+    assert old.as_json() == {"client": "c1", "partner": "p1", "roles": ["a"]}
 
 
 def test_actors_from_identities_dicts_or_nothing():

@@ -600,3 +600,27 @@ def test_cli_check_lists_every_problem_one_per_line(tree):
     assert lines[1].startswith(f"{tree / EARLY}:")
     assert "2 problems found" in result.stderr
     assert "could not be read far enough" in result.stderr
+
+
+def test_two_partners_cannot_share_an_issuer_and_a_secret_is_never_in_the_file(tree):
+    edit(
+        tree,
+        "policies/partners.yaml",
+        "issuer: http://127.0.0.1:8400/northshire-council",
+        "issuer: http://127.0.0.1:8400/northshire-police",
+    )
+    line = line_of(
+        tree, "policies/partners.yaml", "issuer: http://127.0.0.1:8400/northshire-police", 2
+    )
+    found = problems_in(tree)
+    assert any(
+        f"partners.yaml:{line}:" in p and "already `northshire-police`'s" in p for p in found
+    ), found
+
+    edit(
+        tree,
+        "policies/partners.yaml",
+        "client_secret_env: HUB_OIDC_SECRET_NORTHSHIRE_POLICE",
+        "client_secret_env: s3cret-in-the-file",
+    )
+    assert any("client_secret_env" in p for p in problems_in(tree))

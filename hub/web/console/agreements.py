@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
 
-from hub import agreements, audit, errors
+from hub import agreements, audit, errors, governance
 from hub.web.console import bp, note_view, officer
 from hub.web.session import signed_in
 
@@ -37,6 +37,7 @@ def _view(state, partner: str) -> dict[str, Any]:
     """What the pages show of an agreement's state."""
     names = _party_names()
     mine = state.approval_of(partner)
+    approvers = governance.actor_names({p.approved_by for p in state.parties if p.approved_by})
     return {
         "id": state.agreement_id,
         "title": state.title,
@@ -49,6 +50,7 @@ def _view(state, partner: str) -> dict[str, Any]:
         "due_for_review": state.due_for_review,
         "suspended_reason": state.suspended_reason,
         "suspended_by": state.suspended_by_partner,
+        "resume_requested_by": list(state.resume_requested_by),
         "suspended_at": _when(getattr(state, "suspended_at", None)),
         "parties": [
             {
@@ -56,7 +58,7 @@ def _view(state, partner: str) -> dict[str, Any]:
                 "name": names.get(p.partner, p.partner),
                 "approved": p.approved,
                 "approved_at": _when(p.approved_at),
-                "approved_by": p.approved_by,
+                "approved_by": approvers.get(p.approved_by, p.approved_by),
                 "mine": p.partner == partner,
             }
             for p in state.parties
@@ -97,12 +99,70 @@ def agreement_list():
     )
 
 
+def _content(agreement_id: str) -> dict[str, Any]:
+    """What the officer approves: the agreement's terms as the hub runs them."""
+    a = agreements.current_policies().agreements[agreement_id]
+    names = _party_names()
+    return {
+        "purpose": {"id": a.purpose.id, "description": a.purpose.description},
+        "parties": [
+            {"partner": p.partner, "name": names.get(p.partner, p.partner), "roles": p.roles}
+            for p in a.parties
+        ],
+        "lawful_bases": [
+            {"provider": b.provider, "text": governance.basis_text(b), "notes": b.notes}
+            for b in a.lawful_basis
+        ],
+        "datasets": [
+            {
+                "dataset": d.dataset,
+                "provider": d.provider,
+                "recipients": [{"partner": r.partner, "fields": r.fields} for r in d.recipients],
+            }
+            for d in a.datasets
+        ],
+        "retention_days": a.retention_days,
+        "start": a.start.isoformat(),
+        "end": a.end.isoformat(),
+        "review_date": a.review_date.isoformat(),
+        "dpia_reference": a.dpia_reference,
+        "min_cell_size": a.min_cell_size,
+        "linkage_domain": a.linkage_domain,
+    }
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _diff(agreement_id: str, version: str) -> dict[str, Any] | None:
+    found = agreements.diff_from_last_approved(agreement_id, version)
+    if found is None:
+        return None
+    return {
+        "base": found.base_version,
+        "base_short": found.base_version[:12],
+        "changes": [
+            {"path": c.path, "kind": c.kind, "before": _shown(c.before), "after": _shown(c.after)}
+            for c in found.changes
+        ],
+    }
+
+
 def _detail_page(agreement_id: str, *, refusal: str | None = None, status: int = 200):
     identity = officer()
     state = agreements.agreement_state(agreement_id)
     return render_template(
         "console/agreement.html",
         agreement=_view(state, identity.partner),
+        content=_content(agreement_id),
+        diff=_diff(agreement_id, state.version),
         results=get_flashed_messages(category_filter=["result"]),
         refusal=refusal,
     ), status
@@ -134,6 +194,12 @@ def _result(action: str, state) -> str:
         return f"Approved version {state.version[:12]}. The agreement is {status}{more}."
     if action == "suspend":
         return f"Suspended. The agreement is {status}: nothing is shared under it until resumed."
+    if state.status == "suspended":
+        asked = ", ".join(state.resume_requested_by)
+        return (
+            f"Your request to resume is recorded (asked so far: {asked}). The agreement stays "
+            f"suspended until {state.suspended_by_partner} resumes it or every other party asks."
+        )
     return f"Resumed. The agreement is {status}."
 
 
@@ -148,6 +214,28 @@ def agreement_action(agreement_id: str, action: str):
         action=f"agreement.{action}",
         resource=agreements.Resource(kind="agreement", agreement_id=agreement_id).label,
     )
+    # The form says whom the officer acts for: never a partner they do not belong to.
+    acting_for = request.form.get("for_partner") or identity.partner
+    if acting_for != identity.partner:
+        raise errors.Forbidden(
+            f"You belong to {identity.partner}, so you cannot {action} for {acting_for[:64]}: "
+            f"only {acting_for[:64]}'s own IG officers can.",
+            code="not_your_partner",
+        )
+    if request.form.get("confirm") != "yes":
+        # Nothing changes yet: the officer sees what they are about to do, and confirms.
+        audit.note(reason="confirmation_asked", details={"confirmed": False})
+        _read(agreement_id)
+        state = agreements.agreement_state(agreement_id)
+        return render_template(
+            "console/agreement_confirm.html",
+            action=action,
+            reason=reason,
+            agreement=_view(state, identity.partner),
+            content=_content(agreement_id),
+            diff=_diff(agreement_id, state.version),
+        )
+    audit.note(details={"confirmed": True})
     try:
         # The change's event is this request's own: the audit hook appends it.
         if action == "approve":

@@ -228,6 +228,13 @@ def _summary(row: AuditEvent) -> dict[str, Any]:
         "index": row.index,
         "time": _time(row.time),
         "client": row.actor_client,
+        "who": {
+            "kind": row.actor_kind or "",
+            "name": row.actor_name or "",
+            "issuer": row.actor_issuer or "",
+            "subject": row.actor_subject or "",
+            "owner": row.actor_owner or "",
+        },
         "partner": row.actor_partner,
         "roles": list(row.actor_roles or []),
         "action": row.action,
@@ -283,7 +290,16 @@ def _prove(row: AuditEvent) -> Proof:
         time=_utc(row.time),
         request_id=row.request_id,
         actor=audit.Actor.of(
-            {"client": row.actor_client, "partner": row.actor_partner, "roles": row.actor_roles}
+            {
+                "client": row.actor_client,
+                "partner": row.actor_partner,
+                "roles": row.actor_roles,
+                "kind": row.actor_kind,
+                "issuer": row.actor_issuer,
+                "subject": row.actor_subject,
+                "name": row.actor_name,
+                "owner": row.actor_owner,
+            }
         ),
         action=row.action,
         resource=row.resource,

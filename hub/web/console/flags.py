@@ -55,6 +55,7 @@ def flags():
     return render_template(
         "console/flags.html",
         flags=found,
+        names=governance.actor_names({f.client for f in found}),
         days=days,
         first=today - timedelta(days=days - 1),
         today=today,

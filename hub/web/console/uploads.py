@@ -104,7 +104,7 @@ def _row(upload) -> dict[str, Any]:
 
 
 @bp.get("/uploads")
-@signed_in("ig_officer")
+@signed_in("ig_officer", "uploader")
 def uploads():
     identity = officer()
     choices = _choices(identity.partner)
@@ -137,7 +137,7 @@ def uploads():
 
 
 @bp.get("/uploads/<upload_id>")
-@signed_in("ig_officer")
+@signed_in("ig_officer", "uploader")
 def upload_report(upload_id: str):
     identity = officer()
     try:

@@ -1,7 +1,7 @@
 // The analyst page: the views the caller may query, a query with the view's purpose and a
 // justification, the rows (and a map for aggregates per LSOA, or a forecast's patrol zones),
 // downloads as CSV or Parquet (forecasts: GeoJSON zones).
-// It calls the API with this tab's access token like any API client: the hub decides and
+// It calls the API with the session cookie like any page of the hub: the hub decides and
 // audits every call (each page of rows and each download is a query of its own); this page
 // decides nothing. Data goes into the page as text (textContent), never as HTML.
 "use strict";
@@ -48,14 +48,14 @@
   }
 
   async function api(path, { method = "GET", body, accept = "application/json" } = {}) {
-    const token = window.hub.token();
-    if (!token) throw new SignedOut("");
-    const headers = { Authorization: `Bearer ${token}`, Accept: accept };
+    if (root.dataset.cookieSignedIn !== "yes") throw new SignedOut("");
+    const headers = { Accept: accept };
+    if (method !== "GET") headers["X-CSRF-Token"] = window.hub.csrf();
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let answer;
     try {
       answer = await fetch(path, {
-        method, headers, cache: "no-store",
+        method, headers, cache: "no-store", credentials: "same-origin",
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -63,7 +63,6 @@
     }
     if (answer.status === 401) {
       const problem = await problemOf(answer);
-      window.hub.forget();
       throw new SignedOut(problem.detail || "");
     }
     if (!answer.ok) throw new Problem(answer.status, await problemOf(answer));
@@ -83,13 +82,10 @@
     $("analyst").hidden = true;
     let reason;
     if (detail) {
-      reason = `The hub did not accept this tab's access token: ${detail} Sign in again to query views.`;
-    } else if (root.dataset.cookieSignedIn === "yes") {
-      reason = "This browser tab holds no access token for the hub's API (the hub keeps it per " +
-        "tab, until the tab is closed or the token expires). Sign in again to query views.";
+      reason = `Your session has ended: ${detail} Sign in again to query views.`;
     } else {
-      reason = "You are not signed in. Sign in with your organisation's analyst client " +
-        "(or paste an access token) to see the views you may query.";
+      reason = "You are not signed in. Sign in with your organisation's account to see the " +
+        "views you may query.";
     }
     $("signed-out-reason").textContent = reason;
     $("signed-out").hidden = false;
@@ -873,7 +869,7 @@
   $("reid-cancel").addEventListener("click", () => { $("reid-card").hidden = true; });
   $("reid-refresh").addEventListener("click", () => loadReidentifications());
 
-  if (!window.hub.token()) {
+  if (root.dataset.cookieSignedIn !== "yes") {
     showSignedOut("");
   } else {
     loadViews().catch((err) => handle(err, $("page-problem")));

@@ -1,11 +1,9 @@
-// Shared by every page: the access token the sign-in page stored for this tab.
+// Shared by every page: the pages call the hub's API with the session cookie (same origin);
+// a request that changes something carries the session's CSRF token from the page's meta tag.
 "use strict";
 window.hub = {
-  token() { return sessionStorage.getItem("hub.token"); },
-  setToken(token) { sessionStorage.setItem("hub.token", token); },
-  forget() { sessionStorage.removeItem("hub.token"); },
+  csrf() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  },
 };
-document.addEventListener("DOMContentLoaded", () => {
-  const out = document.getElementById("sign-out-form");
-  if (out) out.addEventListener("submit", () => window.hub.forget());
-});

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 16:05:01.767024
+Create Date: 2026-12-03 16:29:38.007527
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,6 +47,11 @@ def upgrade() -> None:
     sa.Column('actor_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('actor_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('actor_roles', sa.JSON(), nullable=False),
+    sa.Column('actor_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('actor_issuer', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('actor_subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('actor_owner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('resource', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -195,6 +200,7 @@ def upgrade() -> None:
     sa.Column('resumed_by_client', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('resumed_by_partner', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('resume_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('resume_requested_by', sa.JSON(), server_default='[]', nullable=False),
     sa.ForeignKeyConstraint(['suspended_by_partner'], ['partners.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -301,6 +307,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_uploads_status_heartbeat', ['status', 'heartbeat_at'], unique=False)
         batch_op.create_index('uq_uploads_live_sha256', ['agreement_id', 'dataset', 'partner_id', 'sha256'], unique=True, sqlite_where=sa.text("status IN ('received', 'processing', 'published')"), postgresql_where=sa.text("status IN ('received', 'processing', 'published')"))
 
+    op.create_table('web_sessions',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('partner_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('roles', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('end_reason', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_sessions_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('notification_subjects',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notification_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -353,6 +376,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_subjects_notification_id'))
 
     op.drop_table('notification_subjects')
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_sessions_partner_id'))
+
+    op.drop_table('web_sessions')
     with op.batch_alter_table('uploads', schema=None) as batch_op:
         batch_op.drop_index('uq_uploads_live_sha256', sqlite_where=sa.text("status IN ('received', 'processing', 'published')"), postgresql_where=sa.text("status IN ('received', 'processing', 'published')"))
         batch_op.drop_index('ix_uploads_status_heartbeat')
