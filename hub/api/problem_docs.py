@@ -5,19 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "code", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "code": {"type": "string", "description": "Stable: what went wrong."},
-        "detail": {"type": "string", "description": "What to do about it."},
-        "request_id": {"type": "string"},
-    },
-    "additionalProperties": True,
-}
+PROBLEM_REF = "#/components/schemas/Problem"
 
 _RETRY_AFTER = {
     "Retry-After": {
@@ -32,7 +20,8 @@ def problem_responses(described: dict[int, str]) -> dict[int, dict[str, Any]]:
     return {
         status: {
             "description": description,
-            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+            # The one Problem schema hub/api/openapi_doc.py puts in the components.
+            "content": {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}},
             **({"headers": _RETRY_AFTER} if status == 503 else {}),
         }
         for status, description in described.items()
