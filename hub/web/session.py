@@ -155,8 +155,9 @@ def sign_in_at(partner: str):
     """Off to the partner's own OpenID Provider (authorization code, PKCE S256, state, nonce).
     Recorded as `session.redirect`; the session starts (`session.start`) at the callback."""
     audit.note(action="session.redirect", resource=f"/sign-in/{partner}")
+    target = _safe_next(request.args.get("next"))  # a bad `next` is the sender's 400, first
     provider = oidc.provider(partner)
-    session[_NEXT] = _safe_next(request.args.get("next"))
+    session[_NEXT] = target
     return oidc.start_sign_in(provider)
 
 
