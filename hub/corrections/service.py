@@ -471,7 +471,9 @@ def _tell(
             for partner, people in found.items():
                 for pseudonym, request_ids in people.items():
                     told[partner].add_person(view.id, pseudonym, change, request_ids)
-        else:
+        elif view.kind == "aggregate":
+            # A forecast (kind: forecast) shows zones of places, not the cells a query chose;
+            # its recipients are not told per row (docs/corrections.md).
             cells = cells_of_row(view, dataset, old, today)
             if new is not None:
                 cells += [c for c in cells_of_row(view, dataset, new, today) if c not in cells]
