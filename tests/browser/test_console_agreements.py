@@ -73,6 +73,7 @@ def test_the_overview_links_every_console_page(page, demo_hub):
         "/console/seen",
         "/console/reidentifications",
         "/console/flags",
+        "/console/notifications",
     ]
     assert "2 active" in page.inner_text("#agreements-at-a-glance")
 
