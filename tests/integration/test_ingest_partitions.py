@@ -27,7 +27,6 @@ from .ingest_support import (
     visible_rows,
 )
 
-
 # Partitions are PostgreSQL's (SQLite keeps one plain table): these tests run on PostgreSQL
 # only, rather than skipping their SQLite half.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
