@@ -128,7 +128,9 @@ def _leaves(app) -> list[bytes]:
 def _events(app, action: str) -> list[AuditEvent]:
     with app.app_context(), db.read_only() as session:
         return list(
-            session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars()
+            session.execute(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.index)
+            ).scalars()
         )
 
 
